@@ -1,0 +1,168 @@
+/**
+ * The one typed configuration object, parsed and validated once from the environment (zod).
+ * Nothing else in the code base reads `process.env`. Every bad variable is listed at start.
+ *
+ * Every variable is documented in README.md ("Configuration"); keep the two in step.
+ */
+import { z } from 'zod';
+
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .optional()
+    .transform((v) => (v === undefined || v === '' ? def : ['true', '1', 'yes'].includes(v)));
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+/** A group robot's outbound settings, keyed by ChatDestination.code (see README). */
+const robotSchema = z.object({
+  /** full webhook URL, e.g. https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=… */
+  webhook: z.string().url(),
+  /** DingTalk 加签 secret (starts with SEC); the signature is computed per request */
+  secret: z.string().min(1).optional(),
+  /** DingTalk security keywords; one is put into every message */
+  keywords: z.array(z.string().min(1)).max(10).optional(),
+});
+export type RobotConfig = z.infer<typeof robotSchema>;
+
+const roleList = z
+  .string()
+  .default('api,scheduler,worker')
+  .transform((s) => s.split(',').map((r) => r.trim()).filter(Boolean))
+  .pipe(z.array(z.enum(['api', 'scheduler', 'worker', 'bot'])).min(1));
+
+const envSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  DATABASE_URL: z.string().default('mysql://root@127.0.0.1:3306/dualprev'),
+  /** pool size per process (Prisma 7's adapter defaults to 10 and a 1 s connect timeout: set explicitly) */
+  DATABASE_POOL_SIZE: int(10, 1),
+  DATABASE_CONNECT_TIMEOUT_MS: int(5000, 100),
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  /** prefix of every Redis key (bull queues, limiter) — lets several installs share one Redis */
+  REDIS_PREFIX: z.string().min(1).default('dualprev'),
+  PORT: int(3000),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: z.string().url().optional(),
+  ROLES: roleList,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  AUTO_MIGRATE: bool(true),
+  SEED_DEMO: bool(true),
+  /** secret for signed alert links; when unset one is generated once and kept in the database */
+  LINK_SECRET: z.string().min(32).optional(),
+  LINK_TTL_HOURS: int(72, 1),
+  /** admin token of the outbox viewer; when unset one is generated once and kept in the database */
+  OUTBOX_TOKEN: z.string().min(16).optional(),
+  TICK_INTERVAL_MS: int(5000, 50),
+  TICK_BATCH: int(500, 1),
+  GENERATE_INTERVAL_MS: int(60000, 100),
+  LOOKAHEAD_HOURS: int(48, 1),
+  RELAY_INTERVAL_MS: int(2000, 50),
+  /** a notification queued longer than this without an outcome is re-enqueued from MySQL */
+  RELAY_STALE_MS: int(120000, 1000),
+  DELIVERY_MAX_ATTEMPTS: int(8, 1),
+  DELIVERY_BACKOFF_MS: int(5000, 10),
+  WORKER_CONCURRENCY: int(4, 1),
+  /** per group robot: at most ROBOT_RATE_LIMIT messages in any ROBOT_RATE_WINDOW_MS (WeCom and DingTalk: 20 / 60 s) */
+  ROBOT_RATE_LIMIT: int(20, 1),
+  ROBOT_RATE_WINDOW_MS: int(60000, 100),
+  /** extra spacing added to the window, for network delay between our clock and the platform's */
+  ROBOT_RATE_MARGIN_MS: int(1000, 0),
+  /** JSON object: destination code → { webhook, secret?, keywords? } */
+  ROBOTS: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s) return {} as Record<string, RobotConfig>;
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'ROBOTS must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string(), robotSchema)),
+  SHUTDOWN_TIMEOUT_MS: int(10000, 100),
+});
+
+export interface Config {
+  env: string;
+  databaseUrl: string;
+  databasePoolSize: number;
+  databaseConnectTimeoutMs: number;
+  redisUrl: string;
+  redisPrefix: string;
+  port: number;
+  host: string;
+  publicUrl: string;
+  roles: Array<'api' | 'scheduler' | 'worker' | 'bot'>;
+  logLevel: string;
+  autoMigrate: boolean;
+  seedDemo: boolean;
+  linkSecret?: string;
+  linkTtlMs: number;
+  outboxToken?: string;
+  tickIntervalMs: number;
+  tickBatch: number;
+  generateIntervalMs: number;
+  lookaheadMs: number;
+  relayIntervalMs: number;
+  relayStaleMs: number;
+  deliveryMaxAttempts: number;
+  deliveryBackoffMs: number;
+  workerConcurrency: number;
+  robotRateLimit: number;
+  robotRateWindowMs: number;
+  robotRateMarginMs: number;
+  robots: Record<string, RobotConfig>;
+  shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/**
+ * Parses the environment into a Config.
+ * @throws ConfigError listing every invalid variable (name: problem).
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    databaseConnectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    roles: e.ROLES,
+    logLevel: e.LOG_LEVEL,
+    autoMigrate: e.AUTO_MIGRATE,
+    seedDemo: e.SEED_DEMO,
+    linkSecret: e.LINK_SECRET,
+    linkTtlMs: e.LINK_TTL_HOURS * 3600_000,
+    outboxToken: e.OUTBOX_TOKEN,
+    tickIntervalMs: e.TICK_INTERVAL_MS,
+    tickBatch: e.TICK_BATCH,
+    generateIntervalMs: e.GENERATE_INTERVAL_MS,
+    lookaheadMs: e.LOOKAHEAD_HOURS * 3600_000,
+    relayIntervalMs: e.RELAY_INTERVAL_MS,
+    relayStaleMs: e.RELAY_STALE_MS,
+    deliveryMaxAttempts: e.DELIVERY_MAX_ATTEMPTS,
+    deliveryBackoffMs: e.DELIVERY_BACKOFF_MS,
+    workerConcurrency: e.WORKER_CONCURRENCY,
+    robotRateLimit: e.ROBOT_RATE_LIMIT,
+    robotRateWindowMs: e.ROBOT_RATE_WINDOW_MS,
+    robotRateMarginMs: e.ROBOT_RATE_MARGIN_MS,
+    robots: e.ROBOTS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Prisma client over the MariaDB driver adapter (Prisma 7, no native engine).
+ *
+ * Every session runs in UTC (`timezone: 'Z'` on the driver, `time_zone = '+00:00'` on the server
+ * session): Prisma 7 + MySQL have been reported to shift DateTime values by 8 h for Asia/Shanghai
+ * setups, so instants are stored and read as UTC and converted only at the edges (design.md).
+ * Pool size and connect timeout are set explicitly: the adapter's defaults changed in Prisma 7.
+ */
+import { PrismaMariaDb } from '@prisma/adapter-mariadb';
+import { PrismaClient } from './generated/prisma/client';
+
+export type { PrismaClient } from './generated/prisma/client';
+export { Prisma } from './generated/prisma/client';
+
+export interface DbOptions {
+  databaseUrl: string;
+  databasePoolSize?: number;
+  databaseConnectTimeoutMs?: number;
+}
+
+/** Connection settings parsed from a mysql:// URL. @throws Error on a URL that is not mysql:// or mariadb://. */
+export function parseDatabaseUrl(url: string): { host: string; port: number; user: string; password: string; database: string } {
+  const u = new URL(url);
+  if (!/^(mysql|mariadb):$/.test(u.protocol)) throw new Error(`DATABASE_URL must start with mysql:// (got ${u.protocol})`);
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: u.port ? Number(u.port) : 3306,
+    user: decodeURIComponent(u.username || 'root'),
+    password: decodeURIComponent(u.password || ''),
+    database: decodeURIComponent(u.pathname.replace(/^\//, '')),
+  };
+}
+
+/** Creates a Prisma client; call `$disconnect()` to close its pool. */
+export function createPrisma(opts: DbOptions): PrismaClient {
+  const c = parseDatabaseUrl(opts.databaseUrl);
+  const adapter = new PrismaMariaDb({
+    host: c.host,
+    port: c.port,
+    user: c.user,
+    password: c.password,
+    database: c.database,
+    connectionLimit: opts.databasePoolSize ?? 10,
+    connectTimeout: opts.databaseConnectTimeoutMs ?? 5000,
+    acquireTimeout: Math.max(10000, opts.databaseConnectTimeoutMs ?? 5000),
+    timezone: 'Z',
+    charset: 'utf8mb4',
+    initSql: ["SET time_zone = '+00:00'", 'SET NAMES utf8mb4'],
+  });
+  return new PrismaClient({ adapter });
+}
