@@ -68,7 +68,7 @@ function errmsg(e: WecomError): string {
 }
 
 /** Max number of timestamps inside any half-open span of `windowMs` (two pointers over sorted times). */
-export function maxInSpan(times: number[], windowMs: number): number {
+function maxInSpan(times: number[], windowMs: number): number {
   const t = [...times].sort((a, b) => a - b);
   let best = 0;
   for (let lo = 0, hi = 0; hi < t.length; hi++) {
