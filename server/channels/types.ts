@@ -1,0 +1,35 @@
+/**
+ * One interface for every outbound channel (design.md "Channels"):
+ * `send(destination, message) -> { providerMessageId?, retryAfterMs?, permanent? }`.
+ *
+ * A channel never throws for a platform answer: it classifies it. Only programming errors throw.
+ * Success is decided by the platform's `errcode`, never by the HTTP status (protocols.md §1.1).
+ */
+import type { NeutralMessage } from '../domain/message';
+
+export interface Destination {
+  /** ChatDestination.id, or null for the local outbox */
+  id: number | null;
+  /** ChatDestination.code (the key of its robot in config ROBOTS) */
+  code: string;
+  channel: string;
+}
+
+export type SendResult =
+  | { ok: true; providerMessageId?: string; /** what was actually sent, for the audit trail */ sent: unknown }
+  | {
+      ok: false;
+      /** platform code or transport error, e.g. "errcode 45009: api freq out of limit" */
+      error: string;
+      /** the platform throttled us: try again after this long, without counting an attempt */
+      retryAfterMs?: number;
+      /** retrying cannot help (bad webhook, signature, keyword): dead-letter at once */
+      permanent?: boolean;
+      sent?: unknown;
+    };
+
+export interface Channel {
+  /** channel name as stored in Notification.channel */
+  readonly name: string;
+  send(destination: Destination, message: NeutralMessage): Promise<SendResult>;
+}
