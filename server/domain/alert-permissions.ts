@@ -1,0 +1,31 @@
+/**
+ * Who may act on an alert (pure). Rule (issue #2): a person may act only on alerts addressed to
+ * them or to their subordinates; 销警 by hand additionally needs a role allowed to clear.
+ * Enterprise-wide oversight roles (安全管理部门, 安全总监, 主要负责人, 企业管理员) may act on every
+ * alert of their enterprise — they are the ones the regulator holds to account for clearing in time.
+ */
+export type AlertAction = 'acknowledge' | 'handle' | 'clear';
+
+export const OVERSIGHT_ROLES = ['safety_dept', 'safety_director', 'principal', 'enterprise_admin'] as const;
+/** roles allowed to clear (销警) by hand, with a reason */
+export const CLEAR_ROLES = ['department_head', 'technical_head', 'operational_head', ...OVERSIGHT_ROLES] as const;
+
+export interface ActorFacts {
+  roles: string[];
+  /** the alert is addressed to the actor (any level notified so far) */
+  addressed: boolean;
+  /** the alert is addressed to someone the actor leads (post leader chain or department head) */
+  addressedToSubordinate: boolean;
+  sameEnterprise: boolean;
+}
+
+/** @returns null when allowed, else the reason (zh, en) */
+export function alertActionDenied(action: AlertAction, a: ActorFacts): { zh: string; en: string } | null {
+  if (!a.sameEnterprise) return { zh: '无权操作其他企业的预警', en: 'alert belongs to another enterprise' };
+  if (a.roles.includes('regulator')) return { zh: '监管账号只读', en: 'regulator accounts are read-only' };
+  const oversight = a.roles.some((r) => (OVERSIGHT_ROLES as readonly string[]).includes(r));
+  if (!oversight && !a.addressed && !a.addressedToSubordinate) return { zh: '该预警未发给您或您的下属', en: 'alert is not addressed to you or your subordinates' };
+  if (action === 'clear' && !a.roles.some((r) => (CLEAR_ROLES as readonly string[]).includes(r)))
+    return { zh: '您的角色不能手动销警', en: 'your role may not clear alerts by hand' };
+  return null;
+}

@@ -1,0 +1,202 @@
+/**
+ * Delivery of outbox rows (Notification) through bull (design.md "Relay").
+ *
+ * MySQL is the truth; bull is only the transport:
+ * - relay: claims due `pending` rows (FOR UPDATE SKIP LOCKED), marks them `queued`, commits, then
+ *   adds one job each with `jobId` = notification id (bull ignores a second add of a live id).
+ * - worker: claims the row `queued → sending` (a duplicate or stale job finds nothing to claim and
+ *   does nothing), checks the fencing token (an alert acknowledged or cleared since the row was
+ *   written cancels it), takes a slot from the per-destination throttle, renders the links, sends.
+ * - outcome: `sent`; throttled → back to `pending` after the wait (not an attempt); transient
+ *   failure → `pending` with exponential backoff; permanent failure or too many attempts → `dead`
+ *   (the dead-letter state, shown in the outbox viewer and logged on the alert's history).
+ * - sweep: `queued` rows whose job Redis no longer has (Redis flushed or restarted without
+ *   persistence) are re-enqueued; `sending` rows whose worker died are put back to `pending`.
+ *
+ * Retries live in MySQL rather than in bull's `attempts` so a lost Redis loses no retry state.
+ */
+import Bull from 'bull';
+import { Prisma, type PrismaClient } from '../db';
+import type { Clock } from '../clock';
+import type { Logger } from '../logger';
+import type { Channel, SendResult } from '../channels/types';
+import type { Throttle } from '../channels/throttle';
+import type { NeutralMessage } from '../domain/message';
+import type { LinkSigner } from '../services/links';
+import { OUTBOX_CHANNEL } from '../domain/routing';
+import { withRetry } from '../engine/tick';
+
+export interface DeliveryJob {
+  notificationId: number;
+}
+
+export interface DeliveryMetrics {
+  outcome(channel: string, outcome: 'sent' | 'retry' | 'throttled' | 'dead' | 'cancelled'): void;
+  latency(channel: string, ms: number): void;
+}
+
+export interface DeliveryDeps {
+  prisma: PrismaClient;
+  clock: Clock;
+  log: Logger;
+  channels: Map<string, Channel>;
+  throttle: Throttle;
+  links: LinkSigner;
+  publicUrl: string;
+  maxAttempts: number;
+  backoffMs: number;
+  metrics?: DeliveryMetrics;
+}
+
+/** How long a worker may hold a row in `sending` before the sweep assumes it died (ms). */
+const SENDING_LEASE_MS = 5 * 60_000;
+const MAX_BACKOFF_MS = 3600_000;
+
+export type DeliveryOutcome = 'sent' | 'retry' | 'throttled' | 'dead' | 'cancelled' | 'skipped';
+
+/** Delivers one notification. Idempotent: safe to call for a row another worker already took. */
+export async function deliverNotification(d: DeliveryDeps, notificationId: number): Promise<DeliveryOutcome> {
+  const now = d.clock.now();
+  const claimed = await d.prisma.notification.updateMany({
+    where: { id: notificationId, state: 'queued' },
+    data: { state: 'sending', nextAttemptAt: new Date(now.getTime() + SENDING_LEASE_MS) },
+  });
+  if (claimed.count === 0) return 'skipped';
+
+  const n = await d.prisma.notification.findUniqueOrThrow({
+    where: { id: notificationId },
+    include: { alert: { select: { state: true, escalationToken: true } }, destination: { select: { id: true, code: true, channel: true } } },
+  });
+  const finish = async (data: Prisma.NotificationUpdateInput, outcome: DeliveryOutcome) => {
+    await d.prisma.notification.update({ where: { id: n.id }, data });
+    d.metrics?.outcome(n.channel, outcome as 'sent');
+    return outcome;
+  };
+
+  if (n.alert.state === 'cleared' || n.alert.escalationToken !== n.escalationToken) {
+    return finish({ state: 'cancelled', lastError: n.alert.state === 'cleared' ? '预警已销警，不再发送' : '预警已被确认/处置，此条提醒作废' }, 'cancelled');
+  }
+  const channel = d.channels.get(n.channel);
+  if (!channel) return finish({ state: 'dead', lastError: `no channel "${n.channel}" in this process` }, 'dead');
+
+  if (n.channel !== OUTBOX_CHANNEL) {
+    const slot = await d.throttle.reserve(`${n.channel}:${n.destination?.code ?? 'none'}`);
+    if (!slot.ok) {
+      return finish({ state: 'pending', nextAttemptAt: new Date(now.getTime() + slot.waitMs), lastError: `throttled locally for ${slot.waitMs} ms` }, 'throttled');
+    }
+  }
+
+  const message = n.payload as unknown as NeutralMessage;
+  message.links = await Promise.all(
+    message.recipients.map(async (r) => ({ personId: r.personId, name: r.name, url: await d.links.url({ alertId: n.alertId, personId: r.personId, notificationId: n.id }) })),
+  );
+  message.alertUrl = `${d.publicUrl}/alerts/${n.alertId}`;
+
+  let result: SendResult;
+  try {
+    result = await channel.send({ id: n.destination?.id ?? null, code: n.destination?.code ?? OUTBOX_CHANNEL, channel: n.channel }, message);
+  } catch (e) {
+    result = { ok: false, error: `channel threw: ${(e as Error).message}` };
+  }
+  const at = d.clock.now();
+  const delivered = { ...message, delivered: result.sent ?? null } as unknown as Prisma.InputJsonValue;
+
+  if (result.ok) {
+    d.metrics?.latency(n.channel, at.getTime() - n.createdAt.getTime());
+    return finish({ state: 'sent', sentAt: at, attempts: { increment: 1 }, providerMessageId: result.providerMessageId ?? null, payload: delivered, lastError: null }, 'sent');
+  }
+  const error = result.error.slice(0, 1000);
+  if (result.retryAfterMs !== undefined && !result.permanent) {
+    return finish({ state: 'pending', nextAttemptAt: new Date(at.getTime() + result.retryAfterMs), lastError: error }, 'throttled');
+  }
+  const attempts = n.attempts + 1;
+  if (result.permanent || attempts >= d.maxAttempts) {
+    await d.prisma.alertEvent.create({
+      data: { alertId: n.alertId, type: 'delivery_failed', channel: n.channel, at, note: `${n.destination?.code ?? n.channel}: ${error}`.slice(0, 1024), data: { notificationId: n.id, attempts } },
+    });
+    d.log.warn({ notificationId: n.id, channel: n.channel, error, attempts }, 'notification dead-lettered');
+    return finish({ state: 'dead', attempts, lastError: error, payload: delivered }, 'dead');
+  }
+  const backoff = Math.min(MAX_BACKOFF_MS, d.backoffMs * 2 ** (attempts - 1)) * (0.8 + Math.random() * 0.4);
+  return finish({ state: 'pending', attempts, nextAttemptAt: new Date(at.getTime() + backoff), lastError: error }, 'retry');
+}
+
+export interface RelayDeps {
+  prisma: PrismaClient;
+  clock: Clock;
+  queue: Bull.Queue<DeliveryJob>;
+  log: Logger;
+  batch: number;
+  staleMs: number;
+}
+
+export const JOB_OPTIONS: Bull.JobOptions = { removeOnComplete: true, removeOnFail: true, attempts: 1 };
+
+/**
+ * Moves due `pending` rows to bull. @returns how many rows were enqueued.
+ * Rows are marked `queued` and committed first: if the add to Redis then fails, the sweep
+ * re-enqueues them; a job whose row is not `queued` is a no-op in the worker.
+ */
+export async function relayOnce(d: RelayDeps): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < 20; i++) {
+    const now = d.clock.now();
+    const ids = await withRetry(() =>
+      d.prisma.$transaction(async (tx) => {
+        const rows = await tx.$queryRaw<Array<{ id: number | bigint }>>(
+          Prisma.sql`SELECT id FROM Notification WHERE state = 'pending' AND nextAttemptAt <= ${now} ORDER BY nextAttemptAt LIMIT ${d.batch} FOR UPDATE SKIP LOCKED`,
+        );
+        const ids = rows.map((r) => Number(r.id));
+        if (ids.length) await tx.notification.updateMany({ where: { id: { in: ids } }, data: { state: 'queued', enqueuedAt: now } });
+        return ids;
+      }),
+    );
+    if (ids.length === 0) break;
+    await d.queue.addBulk(ids.map((id) => ({ data: { notificationId: id }, opts: { ...JOB_OPTIONS, jobId: String(id) } })));
+    total += ids.length;
+    if (ids.length < d.batch) break;
+  }
+  return total;
+}
+
+/**
+ * Re-arms what Redis lost or a dead worker left behind. @returns rows re-enqueued or reset.
+ */
+export async function sweepOnce(d: RelayDeps): Promise<number> {
+  const now = d.clock.now();
+  const stale = new Date(now.getTime() - d.staleMs);
+  let fixed = 0;
+  const queued = await d.prisma.notification.findMany({ where: { state: 'queued', enqueuedAt: { lt: stale } }, select: { id: true }, take: 1000, orderBy: { enqueuedAt: 'asc' } });
+  const lost: number[] = [];
+  for (const { id } of queued) {
+    const job = await d.queue.getJob(String(id));
+    if (!job || (await job.isFailed()) || (await job.isCompleted())) {
+      if (job) await job.remove().catch(() => undefined);
+      lost.push(id);
+    }
+  }
+  if (lost.length) {
+    await d.prisma.notification.updateMany({ where: { id: { in: lost }, state: 'queued' }, data: { enqueuedAt: now } });
+    await d.queue.addBulk(lost.map((id) => ({ data: { notificationId: id }, opts: { ...JOB_OPTIONS, jobId: String(id) } })));
+    d.log.warn({ count: lost.length }, 're-enqueued notifications whose jobs Redis no longer had');
+    fixed += lost.length;
+  }
+  const dead = await d.prisma.notification.updateMany({
+    where: { state: 'sending', nextAttemptAt: { lt: now } },
+    data: { state: 'pending', nextAttemptAt: now, lastError: 'worker stopped while sending; retrying (may duplicate)' },
+  });
+  return fixed + dead.count;
+}
+
+/** The bull queue every role shares (prefix keeps installs sharing one Redis apart). */
+export function createDeliveryQueue(redisUrl: string, prefix: string, name = 'delivery'): Bull.Queue<DeliveryJob> {
+  return new Bull<DeliveryJob>(name, redisUrl, { prefix, settings: { stalledInterval: 30_000, maxStalledCount: 1 } });
+}
+
+/** Starts processing jobs with `concurrency` parallel deliveries. */
+export function startWorker(queue: Bull.Queue<DeliveryJob>, d: DeliveryDeps, concurrency: number): void {
+  void queue.process(concurrency, async (job) => {
+    const outcome = await deliverNotification(d, job.data.notificationId);
+    return { outcome };
+  });
+}
