@@ -34,7 +34,7 @@
  *    names no confirmer) are logged.
  *  - Department heads, person roles: see deriveOrganisation.
  */
-import { readFileSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
 import path from 'path';
 import { z } from 'zod';
 import { Prisma, type PrismaClient } from '../server/db';
@@ -44,7 +44,10 @@ import { validateSchedule, type CycleUnit } from '../server/domain/cycles';
 import { addLocalDays, assertTimeZone, endOfLocalDay, localDateOf, localMidnight, weekdayOf } from '../server/domain/time';
 
 /** The demo file shipped with the repo. */
-export const DEMO_DATA_PATH = path.join(__dirname, 'demo-enterprise.json');
+// compiled to dist/prisma/, the JSON stays in prisma/: look in both places
+export const DEMO_DATA_PATH = [path.join(__dirname, 'demo-enterprise.json'), path.resolve(__dirname, '..', '..', 'prisma', 'demo-enterprise.json')].find((f) =>
+  existsSync(f),
+) ?? path.join(__dirname, 'demo-enterprise.json');
 
 const DAY_MS = 86_400_000;
 

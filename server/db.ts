@@ -8,6 +8,9 @@
  */
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import { PrismaClient } from './generated/prisma/client';
+import { parseDatabaseUrl } from './db-url';
+
+export { parseDatabaseUrl } from './db-url';
 
 export type { PrismaClient } from './generated/prisma/client';
 export { Prisma } from './generated/prisma/client';
@@ -16,19 +19,6 @@ export interface DbOptions {
   databaseUrl: string;
   databasePoolSize?: number;
   databaseConnectTimeoutMs?: number;
-}
-
-/** Connection settings parsed from a mysql:// URL. @throws Error on a URL that is not mysql:// or mariadb://. */
-export function parseDatabaseUrl(url: string): { host: string; port: number; user: string; password: string; database: string } {
-  const u = new URL(url);
-  if (!/^(mysql|mariadb):$/.test(u.protocol)) throw new Error(`DATABASE_URL must start with mysql:// (got ${u.protocol})`);
-  return {
-    host: u.hostname || '127.0.0.1',
-    port: u.port ? Number(u.port) : 3306,
-    user: decodeURIComponent(u.username || 'root'),
-    password: decodeURIComponent(u.password || ''),
-    database: decodeURIComponent(u.pathname.replace(/^\//, '')),
-  };
 }
 
 /** Creates a Prisma client; call `$disconnect()` to close its pool. */

@@ -16,6 +16,7 @@
  *   person has looked (the error says how to resolve it, see `resolveMigration`).
  * - An applied migration whose file changed since (checksum differs) is refused too.
  */
+import { parseDatabaseUrl, type DbConnectionSettings } from './db-url';
 import { createHash, randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -70,17 +71,13 @@ export class MigrationError extends Error {
 
 // ── connection ─────────────────────────────────────────────────────────────────────────────────
 
-/** mysql:// URL → connection settings (kept here so the runner does not load the Prisma client). */
-function parseUrl(url: string): { host: string; port: number; user: string; password: string; database: string } {
-  const u = new URL(url);
-  if (!/^(mysql|mariadb):$/.test(u.protocol)) throw new MigrationError(`DATABASE_URL must start with mysql:// (got ${u.protocol})`);
-  return {
-    host: u.hostname || '127.0.0.1',
-    port: u.port ? Number(u.port) : 3306,
-    user: decodeURIComponent(u.username || 'root'),
-    password: decodeURIComponent(u.password || ''),
-    database: decodeURIComponent(u.pathname.replace(/^\//, '')),
-  };
+/** mysql:// URL → connection settings; a bad URL is a MigrationError like every other refusal. */
+function parseUrl(url: string): DbConnectionSettings {
+  try {
+    return parseDatabaseUrl(url);
+  } catch (e) {
+    throw new MigrationError((e as Error).message);
+  }
 }
 
 const ident = (name: string) => `\`${name.replace(/`/g, '``')}\``;

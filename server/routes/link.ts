@@ -1,0 +1,128 @@
+/**
+ * The page every message links to, one signed link per recipient (services/links.ts):
+ *
+ * GET  /l/:token          the alert, its history and the buttons 确认 / 处置 (with a note), plus
+ *                         销警 (with a reason) for roles allowed to clear
+ * POST /l/:token/ack      form post → 303 back to the page
+ * POST /l/:token/handle   form field `note` (required)
+ * POST /l/:token/clear    form field `reason` (required; role allowed to clear)
+ *
+ * The action is taken as the link's recipient, recorded with channel "link" and the id of the
+ * notification that carried the link. An expired link gets 410 with a plain explanation.
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { AppDeps } from '../app';
+import { AppError } from '../errors';
+import { esc, page } from '../views/html';
+import { LinkError, type LinkClaims } from '../services/links';
+import { acknowledgeAlert, clearAlertByHand, getAlertView, handleAlert, loadActor, type Actor } from '../services/alert-actions';
+import { CLEAR_ROLES } from '../domain/alert-permissions';
+import { alertCode, detailLines, formatLocal, type AlertDetail } from '../domain/render';
+import { ALERT_KIND_NAMES, type AlertKind } from '../domain/escalation';
+
+const EVENT_NAMES: Record<string, string> = {
+  opened: '预警产生',
+  notified: '发出提醒',
+  escalated: '升级提醒',
+  repeated: '再次提醒',
+  resumed: '恢复提醒',
+  acknowledged: '确认',
+  handled: '处置',
+  cleared: '销警',
+  delivery_failed: '发送失败',
+};
+const DONE: Record<string, string> = { ack: '已确认，暂停提醒。', handle: '已记录处置情况。', clear: '已销警。' };
+
+export function linkRoutes(deps: AppDeps): Router {
+  const r = new Router();
+
+  const open = async (ctx: Context): Promise<{ claims: LinkClaims; actor: Actor }> => {
+    try {
+      const claims = await deps.links.verify(String(ctx.params.token));
+      const actor = await loadActor(deps.prisma, claims.personId);
+      return { claims, actor };
+    } catch (e) {
+      if (e instanceof LinkError) {
+        throw new AppError(
+          e.code === 'link_expired' ? 410 : 401,
+          e.code,
+          e.code === 'link_expired' ? '链接已过期，请使用最新一条提醒中的链接' : '链接无效',
+          e.code === 'link_expired' ? 'link expired; use the link in the latest message' : 'invalid link',
+        );
+      }
+      throw e;
+    }
+  };
+
+  /** Errors on this page are shown as a page, not JSON: a phone opened it. */
+  const asPage = async (ctx: Context, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
+      ctx.status = e.status;
+      ctx.type = 'html';
+      ctx.body = page('无法打开', `<div class="card"><h1>${esc(e.messageZh)}</h1><div class="muted">${esc(e.messageEn)}</div></div>`);
+    }
+  };
+
+  r.get('/l/:token', (ctx) =>
+    asPage(ctx, async () => {
+      const { claims, actor } = await open(ctx);
+      const a = await getAlertView(deps.prisma, claims.alertId);
+      if (a.enterpriseId !== actor.enterpriseId) throw new AppError(404, 'not_found', '预警不存在', 'alert not found');
+      const detail = a.detail as unknown as AlertDetail;
+      const tz = detail.tz;
+      const now = deps.clock.now();
+      const me = await deps.prisma.person.findUniqueOrThrow({ where: { id: actor.personId }, select: { name: true } });
+      const done = typeof ctx.query.done === 'string' ? DONE[ctx.query.done] : undefined;
+      const err = typeof ctx.query.error === 'string' ? ctx.query.error.slice(0, 200) : undefined;
+      const cleared = a.state === 'cleared';
+      const canClear = actor.roles.some((x) => (CLEAR_ROLES as readonly string[]).includes(x));
+      const base = `/l/${encodeURIComponent(String(ctx.params.token))}`;
+      const history = a.events
+        .map((e) => `<tr><td>${esc(formatLocal(e.at, tz))}</td><td>${esc(EVENT_NAMES[e.type] ?? e.type)}${e.level ? ` 第${e.level}级` : ''}</td><td>${esc(e.actor?.name ?? '系统')}${e.channel && e.channel !== 'engine' ? ` <span class="muted">(${esc(e.channel)})</span>` : ''}${e.note ? `<div class="muted">${esc(e.note)}</div>` : ''}</td></tr>`)
+        .join('');
+      const actions = cleared
+        ? `<div class="card ok">此预警已销警（${esc(formatLocal(a.clearedAt!, tz))}）：${esc(a.clearReason ?? '')}</div>`
+        : `<div class="card">
+<form method="post" action="${base}/ack"><button type="submit">确认</button></form>
+<form method="post" action="${base}/handle"><textarea name="note" maxlength="1000" placeholder="处置说明（必填），如：已安排仪表工更换液位计" required></textarea><button class="secondary" type="submit">处置</button></form>
+${canClear ? `<form method="post" action="${base}/clear"><textarea name="reason" maxlength="1000" placeholder="销警原因（必填）" required></textarea><button class="secondary" style="background:#646a73" type="submit">销警</button></form>` : ''}
+</div>`;
+      ctx.type = 'html';
+      ctx.body = page(
+        `${alertCode(a.id)} ${ALERT_KIND_NAMES[a.kind as AlertKind] ?? ''}`,
+        `${done ? `<div class="card ok">${esc(done)}</div>` : ''}${err ? `<div class="card bad">${esc(err)}</div>` : ''}
+<h1>${esc(alertCode(a.id))} · ${esc(a.title)}</h1>
+<div class="card">${detailLines(a.kind as AlertKind, detail, now).map((l) => `<div>${esc(l)}</div>`).join('')}
+<div class="muted">当前：第${a.level}级 · ${cleared ? '已销警' : a.ackUntil && a.ackUntil > now ? `已确认，暂停提醒至 ${esc(formatLocal(a.ackUntil, tz))}` : '待确认'} · 您：${esc(me.name)}</div></div>
+${actions}
+<div class="card"><h2>处理记录</h2><table>${history}</table></div>`,
+      );
+    }),
+  );
+
+  const act = (path: string, done: string, run: (actor: Actor, claims: LinkClaims, body: Record<string, unknown>) => Promise<unknown>) =>
+    r.post(`/l/:token/${path}`, (ctx) =>
+      asPage(ctx, async () => {
+        const { claims, actor } = await open(ctx);
+        const base = `/l/${encodeURIComponent(String(ctx.params.token))}`;
+        try {
+          await run(actor, claims, (ctx.request.body ?? {}) as Record<string, unknown>);
+          ctx.redirect(`${base}?done=${done}`);
+        } catch (e) {
+          if (!(e instanceof AppError)) throw e;
+          ctx.redirect(`${base}?error=${encodeURIComponent(e.messageZh)}`);
+        }
+        ctx.status = 303;
+      }),
+    );
+
+  const ctxOf = (c: LinkClaims) => ({ channel: 'link', notificationId: c.notificationId });
+  act('ack', 'ack', (actor, c) => acknowledgeAlert(deps.prisma, deps.clock, actor, c.alertId, ctxOf(c)));
+  act('handle', 'handle', (actor, c, body) => handleAlert(deps.prisma, deps.clock, actor, c.alertId, ctxOf(c), String(body.note ?? '')));
+  act('clear', 'clear', (actor, c, body) => clearAlertByHand(deps.prisma, deps.clock, actor, c.alertId, ctxOf(c), String(body.reason ?? '')));
+  return r;
+}

@@ -1,0 +1,201 @@
+/**
+ * Wires one process from a Config: database, Redis, queue, channels, the HTTP app and the loops
+ * of each role (ROLES=api,scheduler,worker). main.ts runs it; tests build it with a test database,
+ * a manual clock and fake chat servers.
+ *
+ * Loops never overlap themselves (the next run is scheduled after the previous one finished) and
+ * stop cleanly: stop() stops ticking, lets workers finish their current job, closes the HTTP
+ * server and the pools (design.md; SIGTERM handling is in main.ts).
+ */
+import type { Server } from 'node:http';
+import { Redis } from 'ioredis';
+import type Bull from 'bull';
+import type { Config } from './config';
+import { createPrisma, type PrismaClient } from './db';
+import { systemClock, type Clock } from './clock';
+import type { Logger } from './logger';
+import { createApp } from './app';
+import { createMetrics, type Metrics } from './metrics';
+import { LinkSigner } from './services/links';
+import { sharedSecret } from './services/settings';
+import { migrationStatus } from './migrate';
+import { tick } from './engine/tick';
+import { generateInstances } from './services/instances';
+import { createDeliveryQueue, relayOnce, startWorker, sweepOnce, type DeliveryDeps, type DeliveryJob } from './jobs/delivery';
+import { createRedisThrottle } from './channels/throttle';
+import type { Channel } from './channels/types';
+import { OutboxChannel } from './channels/outbox';
+import { WecomRobotChannel } from './channels/wecom-robot';
+import { DingtalkRobotChannel } from './channels/dingtalk-robot';
+
+export interface RuntimeOptions {
+  clock?: Clock;
+  /** replace channels (tests) */
+  channels?: Channel[];
+  /** bull queue name (tests use a unique one) */
+  queueName?: string;
+}
+
+/** A periodic job that never overlaps itself. */
+class Loop {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  constructor(private readonly name: string, private readonly everyMs: number, private readonly fn: () => Promise<void>, private readonly log: Logger) {}
+  start(): void {
+    this.schedule(0);
+  }
+  private schedule(ms: number) {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.fn()
+        .catch((err) => this.log.error({ err, loop: this.name }, 'loop run failed; will retry'))
+        .finally(() => {
+          this.running = null;
+          this.schedule(this.everyMs);
+        });
+    }, ms);
+  }
+  /** Stops scheduling and waits for a run in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+}
+
+export interface Runtime {
+  config: Config;
+  prisma: PrismaClient;
+  redis: Redis;
+  queue: Bull.Queue<DeliveryJob>;
+  clock: Clock;
+  metrics: Metrics;
+  links: LinkSigner;
+  outboxToken: string;
+  delivery: DeliveryDeps;
+  /** one tick of the engine (instances, hazards, alerts → outbox) */
+  tickOnce(): ReturnType<typeof tick>;
+  generateOnce(): ReturnType<typeof generateInstances>;
+  relayOnce(): Promise<number>;
+  sweepOnce(): Promise<number>;
+  /** starts the roles' loops and the HTTP server (api); resolves when listening */
+  start(): Promise<{ server?: Server }>;
+  stop(): Promise<void>;
+}
+
+export async function createRuntime(config: Config, log: Logger, opts: RuntimeOptions = {}): Promise<Runtime> {
+  const clock = opts.clock ?? systemClock;
+  const prisma = createPrisma(config);
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: false });
+  redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const queue = createDeliveryQueue(config.redisUrl, config.redisPrefix, opts.queueName);
+  queue.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+  const metrics = createMetrics(prisma, clock);
+  const linkSecret = await sharedSecret(prisma, 'link_secret', config.linkSecret);
+  const outboxToken = await sharedSecret(prisma, 'outbox_token', config.outboxToken);
+  const links = new LinkSigner(linkSecret, config.publicUrl, config.linkTtlMs, () => clock.now());
+
+  const channels = new Map<string, Channel>();
+  for (const c of opts.channels ?? [new OutboxChannel(), new WecomRobotChannel({ robots: config.robots }), new DingtalkRobotChannel({ robots: config.robots, now: () => clock.now().getTime() })]) {
+    channels.set(c.name, c);
+  }
+  const activeRobots = new Set(Object.keys(config.robots));
+  const delivery: DeliveryDeps = {
+    prisma,
+    clock,
+    log: log.child({ role: 'worker' }),
+    channels,
+    throttle: createRedisThrottle(redis, { prefix: config.redisPrefix, limit: config.robotRateLimit, windowMs: config.robotRateWindowMs + config.robotRateMarginMs }),
+    links,
+    publicUrl: config.publicUrl,
+    maxAttempts: config.deliveryMaxAttempts,
+    backoffMs: config.deliveryBackoffMs,
+    metrics: {
+      outcome: (channel, outcome) => metrics.notifications.inc({ channel, outcome }),
+      latency: (channel, ms) => metrics.deliveryLatency.observe({ channel }, ms / 1000),
+    },
+  };
+  const relayDeps = { prisma, clock, queue, log: log.child({ role: 'relay' }), batch: config.tickBatch, staleMs: config.relayStaleMs };
+  const schedLog = log.child({ role: 'scheduler' });
+  const tickOnce = async () => {
+    const end = metrics.tickDuration.startTimer();
+    try {
+      return await tick({ prisma, clock, log: schedLog, batch: config.tickBatch, activeRobots });
+    } finally {
+      end();
+    }
+  };
+  const generateOnce = () => generateInstances({ prisma, clock, log: schedLog, lookaheadMs: config.lookaheadMs });
+
+  const loops: Loop[] = [];
+  let server: Server | undefined;
+  let workerStarted = false;
+
+  const rt: Runtime = {
+    config,
+    prisma,
+    redis,
+    queue,
+    clock,
+    metrics,
+    links,
+    outboxToken,
+    delivery,
+    tickOnce,
+    generateOnce,
+    relayOnce: () => relayOnce(relayDeps),
+    sweepOnce: () => sweepOnce(relayDeps),
+    async start() {
+      if (config.roles.includes('scheduler')) {
+        loops.push(
+          new Loop('generate', config.generateIntervalMs, async () => void (await generateOnce()), schedLog),
+          new Loop('tick', config.tickIntervalMs, async () => {
+            const r = await tickOnce();
+            if (r.fired || r.instances || r.hazards) schedLog.info(r, 'tick');
+          }, schedLog),
+          new Loop('relay', config.relayIntervalMs, async () => void (await rt.relayOnce()), schedLog),
+          new Loop('sweep', Math.max(1000, Math.min(config.relayStaleMs, 30_000)), async () => void (await rt.sweepOnce()), schedLog),
+        );
+        loops.forEach((l) => l.start());
+      }
+      if (config.roles.includes('worker')) {
+        startWorker(queue, delivery, config.workerConcurrency);
+        workerStarted = true;
+      }
+      if (config.roles.includes('api')) {
+        const app = createApp({
+          prisma,
+          redis,
+          clock,
+          log,
+          metrics,
+          links,
+          outboxToken,
+          publicUrl: config.publicUrl,
+          migrationsCurrent: () => migrationStatus({ databaseUrl: config.databaseUrl }),
+        });
+        await new Promise<void>((resolve, reject) => {
+          server = app.listen(config.port, config.host, () => resolve());
+          server.once('error', reject);
+        });
+      }
+      return { server };
+    },
+    async stop() {
+      // 1. stop ticking (a tick in progress finishes: its transaction commits or rolls back)
+      await Promise.all(loops.map((l) => l.stop()));
+      // 2. stop accepting HTTP requests; in-flight requests complete
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeAllConnections?.();
+      }
+      // 3. workers finish their current job (bull's close waits for active jobs), then pools close
+      await queue.close(!workerStarted).catch((err) => log.warn({ err: (err as Error).message }, 'queue close'));
+      await prisma.$disconnect();
+      redis.disconnect();
+    },
+  };
+  return rt;
+}
