@@ -188,8 +188,8 @@ async function scanInstances(d: TickDeps, now: Date): Promise<{ claimed: number;
 
 // ───────────────────────────── phase 2: hazards ─────────────────────────────
 
-/** Hazard states in which the rectification deadline is still running. */
-const OPEN_HAZARD_STATES = ['reported', 'rectifying'];
+/** Hazard states in which the deadline still matters: a hazard is closed only when accepted (issue #2). */
+const OPEN_HAZARD_STATES = ['reported', 'rectifying', 'awaiting_acceptance'];
 
 async function scanHazards(d: TickDeps, now: Date): Promise<{ claimed: number; full: boolean }> {
   return d.prisma.$transaction(async (tx) => {
@@ -248,7 +248,7 @@ async function scanHazards(d: TickDeps, now: Date): Promise<{ claimed: number; f
           kinds: closed ? ['hazard_due_soon', 'hazard_overdue', 'major_hazard', 'hazard_late_entry'] : ['hazard_due_soon', 'hazard_overdue'],
           now,
           clearKind: 'condition_ended',
-          reason: closed ? (h.state === 'accepted' ? '隐患已验收销号' : '已判定不属于隐患') : '隐患已整改，待验收',
+          reason: closed ? (h.state === 'accepted' ? '隐患已验收销号' : '已判定不属于隐患') : '隐患已无整改期限',
           channel: 'engine',
         });
       }

@@ -8,7 +8,7 @@
  */
 import type { PrismaClient } from '../db';
 import type { Clock } from '../clock';
-import { AppError, conflict, forbidden, notFound, badRequest } from '../errors';
+import { conflict, forbidden, notFound, badRequest } from '../errors';
 import { alertActionDenied, type AlertAction } from '../domain/alert-permissions';
 import { parsePolicy } from '../domain/escalation';
 import { alertCode } from '../domain/render';
@@ -162,4 +162,3 @@ export async function listAlertsFor(prisma: PrismaClient, actor: Actor, q: { sta
   return { items: mine.slice(q.offset, q.offset + q.limit), total: mine.length };
 }
 
-export { AppError };

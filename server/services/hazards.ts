@@ -1,9 +1,8 @@
 /**
  * The minimum hazard loop the demo needs (issue #2): confirm (rectifier, acceptor, deadline),
  * rectify, accept or send back. Each transition is logged (who, when, comment) and hands the
- * hazard back to the engine (nextCheckAt = now) so its alerts follow the new state; alerts whose
- * condition has plainly ended are cleared in the same transaction, so nobody is nagged for a
- * hazard already fixed.
+ * hazard back to the engine (nextCheckAt = now) so its alerts follow the new state. Acceptance
+ * (and only acceptance, issue #2) ends the hazard's alerts, in the same transaction.
  */
 import type { PrismaClient, Prisma } from '../db';
 import type { Clock } from '../clock';
@@ -93,12 +92,13 @@ export async function confirmHazard(prisma: PrismaClient, clock: Clock, actor: A
   );
 }
 
-/** 整改完成: the rectifier (or their superior) reports the fix; due-soon/overdue alerts end. */
+/** 整改完成: the rectifier (or their superior) reports the fix; the hazard waits for acceptance. */
 export async function rectifyHazard(prisma: PrismaClient, clock: Clock, actor: Actor, hazardId: number, input: { measures: string; cost?: number; comment?: string }) {
   const h = await loadHazard(prisma, actor, hazardId);
   if (!(await mayActFor(prisma, actor, h.rectifierId))) throw forbidden('只有整改责任人或其上级可以提交整改', 'only the rectifier or their superior may rectify');
   if (!input.measures?.trim()) throw badRequest('measures_required', '请填写整改措施', 'measures are required');
-  return transition(prisma, clock, actor, h, 'rectify', { measures: input.measures.trim(), cost: input.cost ?? undefined, rectifiedAt: clock.now() }, input.comment, ['hazard_due_soon', 'hazard_overdue'], '隐患已整改，待验收');
+  // due-soon/overdue alerts stay open until acceptance: the hazard is not closed until accepted
+  return transition(prisma, clock, actor, h, 'rectify', { measures: input.measures.trim(), cost: input.cost ?? undefined, rectifiedAt: clock.now() }, input.comment, [], '');
 }
 
 /** 验收: the acceptor closes the hazard; every alert on it clears. */
