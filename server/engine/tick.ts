@@ -147,6 +147,12 @@ async function scanInstances(d: TickDeps, now: Date): Promise<{ claimed: number;
         shutdowns.some((s) => s.riskUnitId === unitId && s.startAt < inst.endAt && (s.endAt === null || s.endAt > inst.startAt));
       if (inst.state !== 'pending' || !task.enabled || suspended) {
         await tx.checkTaskInstance.update({ where: { id: inst.id }, data: { nextCheckAt: null, ...(inst.state === 'pending' && suspended ? { state: 'suspended' } : {}) } });
+        // A reminder already sent for this window ends with it (unit shut down / task disabled after
+        // the due-soon moment). Left open, it also swallowed the next window's reminder: openAlert
+        // found the stale open alert and sent nothing.
+        if (inst.state === 'pending') {
+          await clearAlertsFor(tx, { subjectType: 'check_task', subjectId: inst.checkTaskId, kinds: ['task_due_soon'], now, clearKind: 'condition_ended', reason: suspended ? '风险单元停用检修，排查任务暂停' : '排查任务已停用', channel: 'engine' });
+        }
         continue;
       }
       const subject = await subjectOf(inst.checkTaskId);

@@ -36,7 +36,8 @@ async function transition(
   actor: Actor,
   h: { id: number; state: string },
   action: HazardAction,
-  data: Prisma.HazardUpdateInput,
+  // unchecked (scalar foreign keys): updateMany cannot take relation `connect`s
+  data: Prisma.HazardUncheckedUpdateManyInput,
   comment: string | undefined,
   clearKinds: Parameters<typeof clearAlertsFor>[1]['kinds'],
   clearReason: string,
@@ -47,7 +48,7 @@ async function transition(
   const now = clock.now();
   return prisma.$transaction(async (tx) => {
     // the state in the WHERE makes a concurrent second transition fail instead of applying twice
-    const { count } = await tx.hazard.updateMany({ where: { id: h.id, state: from }, data: { ...(data as object), state: to, nextCheckAt: now } as Prisma.HazardUpdateManyMutationInput });
+    const { count } = await tx.hazard.updateMany({ where: { id: h.id, state: from }, data: { ...data, state: to, nextCheckAt: now } });
     if (count === 0) throw conflict('state_changed', '隐患状态已被他人更新，请刷新后重试', 'hazard state changed meanwhile; reload and retry');
     await tx.hazardTransition.create({ data: { hazardId: h.id, action, fromState: from, toState: to, actorId: actor.personId, comment: comment?.slice(0, 1024) ?? null, at: now } });
     if (clearKinds.length) await clearAlertsFor(tx, { subjectType: 'hazard', subjectId: h.id, kinds: clearKinds, now, clearKind: 'condition_ended', reason: clearReason, actorId: actor.personId, channel: 'api' });
@@ -79,8 +80,10 @@ export async function confirmHazard(prisma: PrismaClient, clock: Clock, actor: A
     h,
     'confirm',
     {
-      rectifier: { connect: { id: input.rectifierId } },
-      acceptor: { connect: { id: input.acceptorId } },
+      // scalar ids, not `rectifier: { connect }`: transition() writes with updateMany, which
+      // rejects relation inputs (every confirm failed with a PrismaClientValidationError → 500)
+      rectifierId: input.rectifierId,
+      acceptorId: input.acceptorId,
       deadlineDate: input.deadlineDate,
       deadlineAt: endOfLocalDay(input.deadlineDate, h.enterprise.timezone),
       confirmedAt: clock.now(),
