@@ -211,9 +211,9 @@ export function planFiring(policy: EscalationPolicyData, a: AlertTiming, now: Da
     last = t;
   } else if (level > 0) {
     const repeat = levels[level - 1].repeatMs;
-    // after an ack pause, repeats count from the end of the pause, not from the last message
-    const base = Math.max(last ?? start, a.ackUntil?.getTime() ?? -Infinity);
-    if (repeat !== null && (base + repeat <= t || (ackExpired && (last ?? start) + repeat <= t))) {
+    // after an ack pause the normal schedule simply continues: a repeat that fell due during the
+    // pause goes out now, a later one at its time
+    if (repeat !== null && (last ?? start) + repeat <= t) {
       notifyUpTo = level;
       reason = 'repeat';
       last = t;
