@@ -36,7 +36,7 @@ export interface AppDeps {
   outboxToken: string;
   publicUrl: string;
   /** whether every migration in the repo is applied (for /readyz) */
-  migrationsCurrent: () => Promise<{ current: boolean; pending: string[] }>;
+  migrationsCurrent: () => Promise<{ current: boolean; pending: string[]; problems?: string[] }>;
 }
 
 export interface AppState {
@@ -66,6 +66,16 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(async (ctx, next) => {
     try {
       await next();
+      // fix (tests): no route matched (or wrong method) → Koa's plain-text "Not Found" /
+      // "Method Not Allowed"; answer in the same `{ code, message, message_en }` shape as every error
+      if (ctx.body == null && (ctx.status === 404 || ctx.status === 405)) {
+        const status = ctx.status;
+        ctx.body =
+          status === 404
+            ? { code: 'not_found', message: '请求的地址不存在', message_en: 'no such route' }
+            : { code: 'method_not_allowed', message: '不支持该请求方法', message_en: `method not allowed (allowed: ${ctx.response.get('allow')})` };
+        ctx.status = status; // setting a body would otherwise turn the implicit 404 into 200
+      }
     } catch (err) {
       if (err instanceof AppError) {
         ctx.status = err.status;
@@ -82,7 +92,8 @@ export function createApp(deps: AppDeps): Koa<AppState> {
         // koa/bodyparser errors (malformed JSON, too large) carry a 4xx status
         const e = err as { status: number; message: string };
         ctx.status = e.status;
-        ctx.body = { code: e.status === 413 ? 'payload_too_large' : 'bad_request', message: '请求格式有误', message_en: e.message };
+        // fix (tests): a 413 said 请求格式有误 ("malformed request"); say what is wrong
+        ctx.body = e.status === 413 ? { code: 'payload_too_large', message: '请求内容过大', message_en: e.message } : { code: 'bad_request', message: '请求格式有误', message_en: e.message };
       } else {
         ctx.state.log.error({ err }, 'unhandled error');
         ctx.status = 500;

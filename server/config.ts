@@ -40,7 +40,9 @@ const envSchema = z.object({
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   /** prefix of every Redis key (bull queues, limiter) — lets several installs share one Redis */
   REDIS_PREFIX: z.string().min(1).default('dualprev'),
-  PORT: int(3000),
+  // fix (tests): PORT=70000 passed validation and failed later in listen() with a stack trace and
+  // exit 1, instead of being listed with the other bad variables (exit 2)
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_URL: z.string().url().optional(),
   ROLES: roleList,

@@ -32,12 +32,28 @@ export function createMetrics(prisma: PrismaClient, clock: Clock): Metrics {
     registers: [registry],
     async collect() {
       const now = clock.now();
-      const [instances, hazards, alerts, notifications] = await Promise.all([
-        prisma.checkTaskInstance.count({ where: { nextCheckAt: { lte: now } } }),
-        prisma.hazard.count({ where: { nextCheckAt: { lte: now } } }),
-        prisma.alert.count({ where: { nextFireAt: { lte: now } } }),
-        prisma.notification.count({ where: { state: 'pending', nextAttemptAt: { lte: now } } }),
-      ]);
+      // fix (tests): with MySQL unreachable these counts waited for the pool's acquire timeout
+      // (10 s+) and then failed the whole scrape with a 500 — losing every other metric exactly when
+      // they matter. Bound them to 2 s (as /readyz does) and leave the gauge out of this scrape.
+      let timer: NodeJS.Timeout | undefined;
+      let counts: number[];
+      try {
+        counts = await Promise.race([
+          Promise.all([
+            prisma.checkTaskInstance.count({ where: { nextCheckAt: { lte: now } } }),
+            prisma.hazard.count({ where: { nextCheckAt: { lte: now } } }),
+            prisma.alert.count({ where: { nextFireAt: { lte: now } } }),
+            prisma.notification.count({ where: { state: 'pending', nextAttemptAt: { lte: now } } }),
+          ]),
+          new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 2000))),
+        ]);
+      } catch {
+        this.reset();
+        return;
+      } finally {
+        clearTimeout(timer);
+      }
+      const [instances, hazards, alerts, notifications] = counts;
       this.set({ kind: 'instances' }, instances);
       this.set({ kind: 'hazards' }, hazards);
       this.set({ kind: 'alerts' }, alerts);
