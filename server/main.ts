@@ -9,7 +9,7 @@
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { migrate } from './migrate';
-import { createRuntime } from './runtime';
+import { createRuntime, type Runtime } from './runtime';
 import { isDatabaseEmpty, loadDemoPlant } from '../prisma/seed';
 
 async function main(): Promise<void> {
@@ -24,22 +24,11 @@ async function main(): Promise<void> {
     throw e;
   }
   const log = createLogger(config.logLevel);
-  log.info({ roles: config.roles, publicUrl: config.publicUrl }, 'starting dualprev');
-  if (config.autoMigrate) {
-    const { applied } = await migrate({ databaseUrl: config.databaseUrl, log: (m) => log.info(m) });
-    log.info({ applied }, applied.length ? 'migrations applied' : 'database schema is current');
-  }
-  const rt = await createRuntime(config, log);
-  if (config.seedDemo && (await isDatabaseEmpty(rt.prisma))) {
-    const r = await loadDemoPlant(rt.prisma, { now: new Date() });
-    log.info({ enterpriseId: r.enterpriseId }, 'database was empty: loaded the demo plant (set SEED_DEMO=false to skip)');
-  }
-  await rt.start();
-  if (config.roles.includes('api')) {
-    log.info({ port: config.port }, `listening on ${config.host}:${config.port}`);
-    log.info(`outbox: ${config.publicUrl}/outbox?token=${rt.outboxToken}`);
-  }
+  const cfg = config;
 
+  // Signal handlers first: a SIGTERM during migration or seeding must not kill the process half-way
+  // through a migration; it is honoured as soon as the current step has finished.
+  let rt: Runtime | null = null;
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -48,8 +37,9 @@ async function main(): Promise<void> {
     const force = setTimeout(() => {
       log.error('shutdown took longer than SHUTDOWN_TIMEOUT_MS; exiting');
       process.exit(1);
-    }, config.shutdownTimeoutMs);
+    }, cfg.shutdownTimeoutMs);
     force.unref();
+    if (!rt) return; // still starting: main() stops after its current step
     rt.stop().then(
       () => {
         log.info('stopped');
@@ -63,6 +53,35 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  const stopIfAsked = async (r: Runtime | null) => {
+    if (!stopping) return false;
+    if (r) await r.stop();
+    log.info('stopped');
+    process.exit(0);
+  };
+
+  log.info({ roles: config.roles, publicUrl: config.publicUrl }, 'starting dualprev');
+  if (config.autoMigrate) {
+    const { applied } = await migrate({ databaseUrl: config.databaseUrl, log: (m) => log.info(m) });
+    log.info({ applied }, applied.length ? 'migrations applied' : 'database schema is current');
+  }
+  await stopIfAsked(null);
+  const runtime = await createRuntime(config, log);
+  if (config.seedDemo && (await isDatabaseEmpty(runtime.prisma))) {
+    const r = await loadDemoPlant(runtime.prisma, { now: new Date() });
+    log.info({ enterpriseId: r.enterpriseId }, 'database was empty: loaded the demo plant (set SEED_DEMO=false to skip)');
+  }
+  await stopIfAsked(runtime);
+  await runtime.start();
+  rt = runtime;
+  if (config.roles.includes('api')) {
+    log.info({ port: config.port }, `listening on ${config.host}:${config.port}`);
+    log.info(`outbox: ${config.publicUrl}/outbox?token=${runtime.outboxToken}`);
+  }
+  if (stopping) {
+    stopping = false;
+    shutdown('SIGTERM');
+  }
 }
 
 main().catch((err) => {

@@ -188,8 +188,12 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       // 2. stop accepting HTTP requests; in-flight requests complete
       if (server) {
         const s = server;
-        await new Promise<void>((resolve) => s.close(() => resolve()));
-        s.closeAllConnections?.();
+        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+        // idle keep-alive sockets would hold close() open until they time out
+        s.closeIdleConnections();
+        const hard = setTimeout(() => s.closeAllConnections(), 3000);
+        await closed;
+        clearTimeout(hard);
       }
       // 3. workers finish their current job (bull's close waits for active jobs), then pools close
       await queue.close(!workerStarted).catch((err) => log.warn({ err: (err as Error).message }, 'queue close'));

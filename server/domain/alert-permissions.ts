@@ -4,7 +4,7 @@
  * Enterprise-wide oversight roles (安全管理部门, 安全总监, 主要负责人, 企业管理员) may act on every
  * alert of their enterprise — they are the ones the regulator holds to account for clearing in time.
  */
-export type AlertAction = 'acknowledge' | 'handle' | 'clear';
+export type AlertAction = 'read' | 'acknowledge' | 'handle' | 'clear';
 
 export const OVERSIGHT_ROLES = ['safety_dept', 'safety_director', 'principal', 'enterprise_admin'] as const;
 /** roles allowed to clear (销警) by hand, with a reason */
@@ -19,13 +19,26 @@ export interface ActorFacts {
   sameEnterprise: boolean;
 }
 
-/** @returns null when allowed, else the reason (zh, en) */
-export function alertActionDenied(action: AlertAction, a: ActorFacts): { zh: string; en: string } | null {
-  if (!a.sameEnterprise) return { zh: '无权操作其他企业的预警', en: 'alert belongs to another enterprise' };
-  if (a.roles.includes('regulator')) return { zh: '监管账号只读', en: 'regulator accounts are read-only' };
+/** Why an action is denied: a stable key (pages show a message by key) and the texts. */
+export interface Denial {
+  reason: 'other_enterprise' | 'read_only' | 'not_addressed' | 'clear_role';
+  zh: string;
+  en: string;
+}
+
+export const DENIALS: Record<Denial['reason'], Denial> = {
+  other_enterprise: { reason: 'other_enterprise', zh: '无权操作其他企业的预警', en: 'alert belongs to another enterprise' },
+  read_only: { reason: 'read_only', zh: '监管账号只读', en: 'regulator accounts are read-only' },
+  not_addressed: { reason: 'not_addressed', zh: '该预警未发给您或您的下属', en: 'alert is not addressed to you or your subordinates' },
+  clear_role: { reason: 'clear_role', zh: '您的角色不能手动销警', en: 'your role may not clear alerts by hand' },
+};
+
+/** @returns null when allowed, else the reason */
+export function alertActionDenied(action: AlertAction, a: ActorFacts): Denial | null {
+  if (!a.sameEnterprise) return DENIALS.other_enterprise;
+  if (a.roles.includes('regulator')) return action === 'read' ? null : DENIALS.read_only;
   const oversight = a.roles.some((r) => (OVERSIGHT_ROLES as readonly string[]).includes(r));
-  if (!oversight && !a.addressed && !a.addressedToSubordinate) return { zh: '该预警未发给您或您的下属', en: 'alert is not addressed to you or your subordinates' };
-  if (action === 'clear' && !a.roles.some((r) => (CLEAR_ROLES as readonly string[]).includes(r)))
-    return { zh: '您的角色不能手动销警', en: 'your role may not clear alerts by hand' };
+  if (!oversight && !a.addressed && !a.addressedToSubordinate) return DENIALS.not_addressed;
+  if (action === 'clear' && !a.roles.some((r) => (CLEAR_ROLES as readonly string[]).includes(r))) return DENIALS.clear_role;
   return null;
 }

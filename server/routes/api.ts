@@ -22,7 +22,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { AppError } from '../errors';
 import { actorForToken } from '../services/tokens';
-import { acknowledgeAlert, clearAlertByHand, getAlertView, handleAlert, listAlertsFor, type Actor } from '../services/alert-actions';
+import { acknowledgeAlert, authorize, clearAlertByHand, getAlertView, handleAlert, listAlertsFor, type Actor } from '../services/alert-actions';
 import { submitCheckRecord } from '../services/checks';
 import { acceptHazard, confirmHazard, getHazardView, rectifyHazard, sendBackHazard } from '../services/hazards';
 import { alertCode } from '../domain/render';
@@ -58,8 +58,8 @@ export function apiRoutes(deps: AppDeps): Router {
 
   api.get('/alerts/:id', async (ctx) => {
     const a = await getAlertView(deps.prisma, idParam.parse(ctx.params.id));
-    const actor = actorOf(ctx);
-    if (a.enterpriseId !== actor.enterpriseId && !actor.roles.includes('regulator')) throw new AppError(404, 'not_found', '预警不存在', 'alert not found');
+    // the same rule as acting on it: addressed to me or my subordinates, or an oversight role
+    await authorize(deps.prisma, actorOf(ctx), a, 'read');
     const { policySnapshot: _p, openKey: _k, ...rest } = a;
     ctx.body = { ...rest, code: alertCode(a.id) };
   });

@@ -17,7 +17,7 @@ import { AppError } from '../errors';
 import { esc, page } from '../views/html';
 import { LinkError, type LinkClaims } from '../services/links';
 import { acknowledgeAlert, clearAlertByHand, getAlertView, handleAlert, loadActor, type Actor } from '../services/alert-actions';
-import { CLEAR_ROLES } from '../domain/alert-permissions';
+import { CLEAR_ROLES, DENIALS } from '../domain/alert-permissions';
 import { alertCode, detailLines, formatLocal, type AlertDetail } from '../domain/render';
 import { ALERT_KIND_NAMES, type AlertKind } from '../domain/escalation';
 
@@ -33,6 +33,20 @@ const EVENT_NAMES: Record<string, string> = {
   delivery_failed: '发送失败',
 };
 const DONE: Record<string, string> = { ack: '已确认，暂停提醒。', handle: '已记录处置情况。', clear: '已销警。' };
+/** Errors shown back on the page by key only: the query string must not put arbitrary text on our page. */
+const ERRORS: Record<string, string> = {
+  note_required: '请填写处置说明',
+  reason_required: '请填写销警原因',
+  alert_cleared: '此预警已销警',
+  not_found: '预警不存在',
+  forbidden: '您无权执行此操作',
+  ...Object.fromEntries(Object.values(DENIALS).map((d) => [d.reason, d.zh])),
+};
+/** The key of an error for the page: a denial's reason, else the error code. */
+const errorKey = (e: AppError) => {
+  const reason = (e.details as { reason?: string } | undefined)?.reason;
+  return reason && reason in ERRORS ? reason : e.code in ERRORS ? e.code : 'failed';
+};
 
 export function linkRoutes(deps: AppDeps): Router {
   const r = new Router();
@@ -77,7 +91,7 @@ export function linkRoutes(deps: AppDeps): Router {
       const now = deps.clock.now();
       const me = await deps.prisma.person.findUniqueOrThrow({ where: { id: actor.personId }, select: { name: true } });
       const done = typeof ctx.query.done === 'string' ? DONE[ctx.query.done] : undefined;
-      const err = typeof ctx.query.error === 'string' ? ctx.query.error.slice(0, 200) : undefined;
+      const err = typeof ctx.query.error === 'string' ? ERRORS[ctx.query.error] ?? '操作未完成，请重试' : undefined;
       const cleared = a.state === 'cleared';
       const canClear = actor.roles.some((x) => (CLEAR_ROLES as readonly string[]).includes(x));
       const base = `/l/${encodeURIComponent(String(ctx.params.token))}`;
@@ -114,7 +128,7 @@ ${actions}
           ctx.redirect(`${base}?done=${done}`);
         } catch (e) {
           if (!(e instanceof AppError)) throw e;
-          ctx.redirect(`${base}?error=${encodeURIComponent(e.messageZh)}`);
+          ctx.redirect(`${base}?error=${errorKey(e)}`);
         }
         ctx.status = 303;
       }),

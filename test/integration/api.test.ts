@@ -247,6 +247,21 @@ describe('who may act on an alert', () => {
     }
   });
 
+  it('reading one alert follows the same rule: addressed, a superior of an addressee, or oversight', async () => {
+    // p14 (unrelated) may not read the V-101B alert's history and messages; p16 (addressed),
+    // p06 (addressed, 罐区班长) and p03 (安全总监, oversight) may
+    const p14 = await tok('p14');
+    const res = await rejected(() => as(p14).get(`/api/alerts/${v101b.id}`), 403, 'forbidden');
+    expect(res.body.details).toEqual({ reason: 'not_addressed' });
+    for (const code of ['p16', 'p06', 'p03']) {
+      const ok = await as(await tok(code)).get(`/api/alerts/${v101b.id}`).expect(200);
+      expect(ok.body.id).toBe(v101b.id);
+    }
+    // p06 leads p07/p08 (罐区操作工): the T1 reminder addressed only to them is readable by p06, not by p14
+    await as(await tok('p06')).get(`/api/alerts/${t1Soon.id}`).expect(200);
+    await rejected(() => as(p14).get(`/api/alerts/${t1Soon.id}`), 403, 'forbidden');
+  });
+
   it('a 班长 of another unit (p10, superior of p11 only) gets 403 on the V-101B and the 罐区 task alert', async () => {
     const t = await tok('p10');
     await rejected(() => as(t).post(`/api/alerts/${v101b.id}/ack`, {}), 403, 'forbidden');

@@ -289,7 +289,7 @@ describe('alert permissions', () => {
   });
 
   test('denials carry a Chinese reason for the page and the chat reply', () => {
-    expect(alertActionDenied('clear', facts({ addressed: true }))).toEqual({ zh: '您的角色不能手动销警', en: NO_CLEAR });
+    expect(alertActionDenied('clear', facts({ addressed: true }))).toEqual({ reason: 'clear_role', zh: '您的角色不能手动销警', en: NO_CLEAR });
     expect(alertActionDenied('acknowledge', facts({ roles: ['regulator'] }))!.zh).toBe('监管账号只读');
   });
 });
