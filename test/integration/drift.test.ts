@@ -21,6 +21,7 @@ import {
   migrate,
   migrationStatus,
   MIGRATIONS_TABLE,
+  readLocalMigrations,
   resolveMigration,
   sha256Hex,
   splitSqlStatements,
@@ -29,6 +30,8 @@ import { createTestDb, newTestDbName, serverConnection, urlFor, type TestDb } fr
 
 const SCHEMA_PATH = path.join(__dirname, '..', '..', 'prisma', 'schema.prisma');
 const INIT = '20261130000000_init';
+/** every migration in the repository, oldest first */
+const ALL = readLocalMigrations(defaultMigrationsDir()).map((m) => m.name);
 
 // ── the shape both sides are reduced to ────────────────────────────────────────────────────────
 
@@ -485,16 +488,16 @@ describe('migration runner (server/migrate.ts)', () => {
 
   test('creates the database, applies once, records Prisma-compatible rows; a second run applies nothing', async () => {
     const { name, url } = freshDbUrl();
-    expect(await migrationStatus({ databaseUrl: url })).toEqual({ pending: [INIT], current: false, problems: [] });
+    expect(await migrationStatus({ databaseUrl: url })).toEqual({ pending: ALL, current: false, problems: [] });
 
     const logs: string[] = [];
-    expect(await migrate({ databaseUrl: url, log: (m) => logs.push(m) })).toEqual({ applied: [INIT] });
+    expect(await migrate({ databaseUrl: url, log: (m) => logs.push(m) })).toEqual({ applied: ALL });
     expect(logs.join('\n')).toMatch(/applied 20261130000000_init/);
     expect(await migrate({ databaseUrl: url })).toEqual({ applied: [] });
     expect(await migrationStatus({ databaseUrl: url })).toEqual({ pending: [], current: true, problems: [] });
 
     const r = await rows(name);
-    expect(r).toHaveLength(1);
+    expect(r.map((x) => x.migration_name)).toEqual(ALL);
     const file = path.join(defaultMigrationsDir(), INIT, 'migration.sql');
     expect(r[0]).toMatchObject({
       migration_name: INIT,
@@ -534,9 +537,9 @@ describe('migration runner (server/migrate.ts)', () => {
   test('two concurrent migrate() calls on the same fresh database both succeed and apply once', async () => {
     const { name, url } = freshDbUrl();
     const results = await Promise.all([migrate({ databaseUrl: url }), migrate({ databaseUrl: url })]);
-    expect(results.flatMap((r) => r.applied)).toEqual([INIT]);
+    expect(results.flatMap((r) => r.applied)).toEqual(ALL);
     const r = await rows(name);
-    expect(r.map((x) => [x.migration_name, x.finished_at !== null])).toEqual([[INIT, true]]);
+    expect(r.map((x) => [x.migration_name, x.finished_at !== null])).toEqual(ALL.map((n) => [n, true]));
   });
 
   test('an applied migration whose file changed is refused, with the way out', async () => {
@@ -574,11 +577,9 @@ describe('migration runner (server/migrate.ts)', () => {
 
     await expect(migrate({ databaseUrl: url, migrationsDir: dir })).rejects.toThrow(/1 of 3 statements were applied; statement 2 failed/);
     let r = await rows(name);
-    expect(r.map((x) => [x.migration_name, x.finished_at === null])).toEqual([
-      [INIT, false],
-      [broken, true],
-    ]);
-    expect(r[1].logs).toContain('ALTER TABLE `nope` ADD COLUMN `x` INTEGER');
+    expect(r.map((x) => [x.migration_name, x.finished_at === null])).toEqual([...ALL.map((n) => [n, false]), [broken, true]]);
+    const failed = r[r.length - 1];
+    expect(failed.logs).toContain('ALTER TABLE `nope` ADD COLUMN `x` INTEGER');
 
     // the next run refuses, and says which row, which file and how to resolve
     const err = await migrate({ databaseUrl: url, migrationsDir: dir }).then(
@@ -586,7 +587,7 @@ describe('migration runner (server/migrate.ts)', () => {
       (e: Error) => e,
     );
     expect(err!.message).toContain(`Migration ${broken} started on`);
-    expect(err!.message).toContain(`row id '${r[1].id}'`);
+    expect(err!.message).toContain(`row id '${failed.id}'`);
     expect(err!.message).toContain(path.join(broken, 'migration.sql'));
     expect(err!.message).toContain(`npm run db:migrate -- --resolve-rolled-back ${broken}`);
     expect(err!.message).toContain(`npm run db:migrate -- --resolve-applied ${broken}`);
@@ -601,7 +602,7 @@ describe('migration runner (server/migrate.ts)', () => {
 
     r = await rows(name);
     expect(r.map((x) => [x.migration_name, x.finished_at !== null, x.rolled_back_at !== null])).toEqual([
-      [INIT, true, false],
+      ...ALL.map((n) => [n, true, false]),
       [broken, false, true],
       [broken, true, false],
     ]);
