@@ -23,7 +23,7 @@ import { AppError } from './errors';
 import { healthRoutes } from './routes/health';
 import { outboxRoutes } from './routes/outbox';
 import { linkRoutes } from './routes/link';
-import { apiRoutes } from './routes/api';
+import { apiRoutes } from './routes/api/index';
 
 export interface AppDeps {
   prisma: PrismaClient;

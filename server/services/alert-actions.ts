@@ -17,8 +17,11 @@ import { isSuperiorOf, loadOrg } from './org';
 
 export interface Actor {
   personId: number;
+  /** the enterprise this action is about (for a regulator's reads: one of `scope`) */
   enterpriseId: number;
   roles: string[];
+  /** regulators: the enterprises they may read (RegulatorScope) */
+  scope?: number[];
 }
 
 export interface ActionContext {

@@ -26,5 +26,6 @@ export async function actorForToken(prisma: PrismaClient, clock: Clock, token: s
     await prisma.apiToken.update({ where: { id: row.id }, data: { lastUsedAt: clock.now() } });
   }
   const roles = Array.isArray(row.person.roles) ? (row.person.roles as unknown[]).filter((r): r is string => typeof r === 'string') : [];
-  return { personId: row.person.id, enterpriseId: row.person.enterpriseId, roles };
+  const scope = roles.includes('regulator') ? (await prisma.regulatorScope.findMany({ where: { personId: row.person.id }, select: { enterpriseId: true } })).map((s) => s.enterpriseId) : undefined;
+  return { personId: row.person.id, enterpriseId: row.person.enterpriseId, roles, ...(scope ? { scope } : {}) };
 }

@@ -1,0 +1,35 @@
+/**
+ * The JSON API under /api/v1 (also mounted at /api for issue #2's paths), declared in one
+ * registry (./registry.ts): authentication with per-person Bearer tokens, the permission table,
+ * zod validation, enterprise isolation, and the OpenAPI document at /api/v1/openapi.json.
+ * Errors: `{ code, message (zh), message_en }` with 400/401/403/404/409.
+ *
+ * Each module registers its own routes; add new ones in `buildApiRegistry`.
+ */
+import Router from '@koa/router';
+import type { AppDeps } from '../../app';
+import { ApiRegistry } from './registry';
+import { registerAlertRoutes } from './alerts';
+import { registerCheckRoutes } from './checks';
+import { registerHazardRoutes } from './hazards';
+
+/** Every API route, declared (also used by tests to walk all routes). */
+export function buildApiRegistry(): ApiRegistry {
+  const api = new ApiRegistry();
+  registerAlertRoutes(api);
+  registerCheckRoutes(api);
+  registerHazardRoutes(api);
+  return api;
+}
+
+export function apiRoutes(deps: AppDeps): Router {
+  const registry = buildApiRegistry();
+  const routes = registry.router(deps);
+  const r = new Router();
+  r.get('/api/v1/openapi.json', (ctx) => {
+    ctx.body = registry.openapi({ title: 'dualprev API', version: '1', serverUrl: `${deps.publicUrl}/api/v1` });
+  });
+  r.use('/api/v1', routes.routes(), routes.allowedMethods());
+  r.use('/api', routes.routes(), routes.allowedMethods());
+  return r;
+}
