@@ -15,6 +15,8 @@ const MANAGERS: readonly PersonRole[] = ['department_head', 'safety_dept', 'safe
 const SAFETY: readonly PersonRole[] = ['safety_dept', 'safety_director', 'principal', 'technical_head', 'enterprise_admin'];
 
 export const PERMISSIONS = {
+  /** who am I: my person, roles, enterprise and (regulators) the enterprises I may read */
+  'me.read': ALL,
   /** read alerts addressed to me / my subordinates (oversight roles: all of the enterprise) */
   'alerts.read': ALL,
   /** 确认 / 处置 / 销警 (the service checks addressee and clear roles) */
@@ -50,13 +52,28 @@ export const PERMISSIONS = {
 
 export type Permission = keyof typeof PERMISSIONS;
 
-/** Whether any of `roles` grants `permission`. */
-export function can(roles: readonly string[], permission: Permission): boolean {
-  const allowed = PERMISSIONS[permission] as readonly string[];
-  return roles.some((r) => allowed.includes(r));
+/**
+ * Whether `permission` only reads. Naming rule: read-only capabilities end in `.read`; every other
+ * permission changes data (and is never granted to a regulator — the authorisation-matrix test
+ * checks the table against this rule).
+ */
+export function isReadPermission(p: Permission): boolean {
+  return p.endsWith('.read');
 }
 
 /** Permissions that change data (a regulator must hold none of them). */
 export function isWritePermission(p: Permission): boolean {
-  return !(PERMISSIONS[p] as readonly string[]).includes('regulator');
+  return !isReadPermission(p);
+}
+
+/**
+ * Whether any of `roles` grants `permission`. A person holding the regulator role writes nothing,
+ * whatever other roles they hold: their requests may be about another enterprise (?enterpriseId=),
+ * where no write of theirs is legitimate (issue #3: "a regulator role that reads several
+ * enterprises but writes nothing").
+ */
+export function can(roles: readonly string[], permission: Permission): boolean {
+  if (roles.includes('regulator') && isWritePermission(permission)) return false;
+  const allowed = PERMISSIONS[permission] as readonly string[];
+  return roles.some((r) => allowed.includes(r));
 }
