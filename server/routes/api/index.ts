@@ -12,10 +12,12 @@ import { ApiRegistry } from './registry';
 import { registerAlertRoutes } from './alerts';
 import { registerCheckRoutes } from './checks';
 import { registerHazardRoutes } from './hazards';
+import { registerMeRoutes } from './me';
 
 /** Every API route, declared (also used by tests to walk all routes). */
 export function buildApiRegistry(): ApiRegistry {
   const api = new ApiRegistry();
+  registerMeRoutes(api);
   registerAlertRoutes(api);
   registerCheckRoutes(api);
   registerHazardRoutes(api);

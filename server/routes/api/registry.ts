@@ -49,6 +49,12 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
   multipart?: { field: string; maxFiles: number; maxBytes: number };
   /** success status when not set by the handler */
   successStatus?: number;
+  /**
+   * false: the route is about the actor themselves (e.g. GET /me), not about one enterprise's data,
+   * so no enterprise is chosen and a regulator needs no `?enterpriseId=` (actor.enterpriseId stays
+   * their own). Default true.
+   */
+  enterpriseScoped?: boolean;
   handler(c: HandlerContext<P, Q, B>): Promise<unknown>;
 }
 
@@ -72,7 +78,7 @@ export class ApiRegistry {
         if (!can(actor.roles, spec.permission)) {
           throw new AppError(403, 'forbidden', '您的角色无权执行此操作', `your roles may not do this (needs ${spec.permission})`, { permission: spec.permission });
         }
-        const scoped = { ...actor, enterpriseId: resolveEnterprise(actor, ctx) };
+        const scoped = spec.enterpriseScoped === false ? actor : { ...actor, enterpriseId: resolveEnterprise(actor, ctx) };
         const params = spec.params ? spec.params.parse(ctx.params) : (ctx.params as unknown);
         const query = spec.query ? spec.query.parse(ctx.query) : (ctx.query as unknown);
         const body = spec.body ? spec.body.parse(ctx.request.body ?? {}) : undefined;
@@ -107,7 +113,7 @@ export class ApiRegistry {
       };
       addParams(spec.params, 'path');
       addParams(spec.query, 'query');
-      if (!parameters.some((p) => (p as { name: string }).name === 'enterpriseId')) {
+      if (spec.enterpriseScoped !== false && !parameters.some((p) => (p as { name: string }).name === 'enterpriseId')) {
         parameters.push({ name: 'enterpriseId', in: 'query', required: false, schema: { type: 'integer' }, description: 'regulators: which of their enterprises (default: their only one)' });
       }
       const op: Record<string, unknown> = {
@@ -181,8 +187,13 @@ async function authenticate(deps: AppDeps, ctx: Context): Promise<Actor> {
 }
 
 /**
- * Which enterprise this request is about: `?enterpriseId=` when given (one the actor may read),
- * else a regulator's only scoped enterprise, else the actor's own. @throws AppError 404
+ * Which enterprise this request is about: `?enterpriseId=` when given (one the actor may read: their
+ * own, or for a regulator one of their RegulatorScope enterprises), else the actor's own. A
+ * regulator's own organisation (the park authority) holds no plant data, so a regulator without
+ * `?enterpriseId=` reads their only scoped enterprise, and one with several (or none) is told to
+ * choose instead of silently getting empty lists.
+ * @throws AppError 404 not_found (not an enterprise the actor may read), 400 enterprise_required,
+ *         403 forbidden (a regulator with no enterprise in scope)
  */
 function resolveEnterprise(actor: Actor, ctx: Context): number {
   const { enterpriseId } = enterpriseQuery.parse({ enterpriseId: ctx.query.enterpriseId });
@@ -191,6 +202,11 @@ function resolveEnterprise(actor: Actor, ctx: Context): number {
     if (!readable.includes(enterpriseId)) throw new AppError(404, 'not_found', '企业不存在', 'enterprise not found');
     return enterpriseId;
   }
-  if (actor.roles.includes('regulator') && actor.scope?.length === 1) return actor.scope[0];
+  if (actor.roles.includes('regulator')) {
+    const scope = actor.scope ?? [];
+    if (scope.length === 1) return scope[0];
+    if (scope.length === 0) throw new AppError(403, 'forbidden', '您的监管账号尚未授权任何企业', 'this regulator account has no enterprise in scope', { reason: 'no_scope' });
+    throw new AppError(400, 'enterprise_required', '请用 ?enterpriseId= 选择要查看的企业', 'choose the enterprise with ?enterpriseId=', { enterprises: scope });
+  }
   return actor.enterpriseId;
 }
