@@ -40,8 +40,8 @@ import { z } from 'zod';
 import { Prisma, type PrismaClient } from '../server/db';
 import { DEFAULT_POLICIES, ALERT_KINDS } from '../server/domain/escalation';
 import { PERSON_ROLES, type PersonRole } from '../server/domain/roles';
-import { validateSchedule, type CycleUnit } from '../server/domain/cycles';
-import { addLocalDays, assertTimeZone, endOfLocalDay, localDateOf, localMidnight, weekdayOf } from '../server/domain/time';
+import { taskStartAnchor, validateSchedule, type CycleUnit } from '../server/domain/cycles';
+import { assertTimeZone, endOfLocalDay, localDateOf } from '../server/domain/time';
 
 /** The demo file shipped with the repo. */
 // compiled to dist/prisma/, the JSON stays in prisma/: look in both places
@@ -475,25 +475,8 @@ export function deriveOrganisation(d: DemoData): { headByDept: Map<string, strin
   return { headByDept, rolesByPerson };
 }
 
-/**
- * A new task's `taskStartTime`: the start of the period containing `now`, in the enterprise's zone
- * (brief): 小时 and 天 → local midnight of today; 天 with a cycle of whole weeks (7, 14…) → local
- * midnight of this week's Monday; 月 → the 1st of this month; 年 → 1 January. cycles.ts lays the
- * periods out from this anchor's local date.
- */
-export function taskStartAnchor(unit: CycleUnit, cycle: number, now: Date, tz: string): Date {
-  const today = localDateOf(now, tz);
-  switch (unit) {
-    case '小时':
-      return localMidnight(today, tz);
-    case '天':
-      return localMidnight(cycle % 7 === 0 ? addLocalDays(today, -((weekdayOf(today) + 6) % 7)) : today, tz);
-    case '月':
-      return localMidnight(`${today.slice(0, 7)}-01`, tz);
-    case '年':
-      return localMidnight(`${today.slice(0, 4)}-01-01`, tz);
-  }
-}
+/** A new task's `taskStartTime` (moved to server/domain/cycles.ts; re-exported for existing callers). */
+export { taskStartAnchor };
 
 // ───────────────────────────── loading ─────────────────────────────
 

@@ -54,6 +54,7 @@ import {
   localMidnight,
   localMonthIndexDiff,
   parseHhmm,
+  weekdayOf,
   type LocalDate,
 } from './time';
 
@@ -296,4 +297,26 @@ function trimmedPeriod(start: LocalDate, end: LocalDate, tz: string, qualifies: 
     last = addLocalDays(last, -1);
   }
   return { startAt: localMidnight(first, tz), endAt: localMidnight(addLocalDays(last, 1), tz) };
+}
+
+/**
+ * The default `taskStartTime` of a new task (demo loader, API and Excel import when none is
+ * given): the start of the period containing `now`, in the enterprise's zone — 小时 and 天 → local
+ * midnight of today; 天 with a cycle of whole weeks (7, 14…) → local midnight of this week's
+ * Monday; 月 → the 1st of this month; 年 → 1 January. The periods are laid out from this anchor's
+ * local date (see instancesBetween), so a weekly task runs Monday–Sunday and a monthly one by
+ * calendar month.
+ */
+export function taskStartAnchor(unit: CycleUnit, cycle: number, now: Date, tz: string): Date {
+  const today = localDateOf(now, tz);
+  switch (unit) {
+    case '小时':
+      return localMidnight(today, tz);
+    case '天':
+      return localMidnight(cycle % 7 === 0 ? addLocalDays(today, -((weekdayOf(today) + 6) % 7)) : today, tz);
+    case '月':
+      return localMidnight(`${today.slice(0, 7)}-01`, tz);
+    case '年':
+      return localMidnight(`${today.slice(0, 4)}-01-01`, tz);
+  }
 }
