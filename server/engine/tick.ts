@@ -23,6 +23,8 @@ import { RECIPIENT_ROLE_NAMES, type RecipientRole } from '../domain/roles';
 import type { MessageRecipient } from '../domain/message';
 import { clearAlertsFor, loadPolicy, openAlert, type AlertRecipients } from '../services/alerts';
 import { loadHazardSubject, loadRoleHolders, loadTaskSubject } from '../services/subjects';
+import { OPEN_HAZARD_STATES } from '../domain/hazard-state';
+import { isSuspendedBy } from '../domain/shutdown';
 
 type Tx = Prisma.TransactionClient;
 
@@ -142,9 +144,7 @@ async function scanInstances(d: TickDeps, now: Date): Promise<{ claimed: number;
     for (const inst of instances) {
       const task = inst.checkTask;
       const unitId = task.controlMeasure?.riskEvent.riskUnitId;
-      const suspended =
-        unitId != null &&
-        shutdowns.some((s) => s.riskUnitId === unitId && s.startAt < inst.endAt && (s.endAt === null || s.endAt > inst.startAt));
+      const suspended = unitId != null && isSuspendedBy(inst, shutdowns.filter((s) => s.riskUnitId === unitId));
       if (inst.state !== 'pending' || !task.enabled || suspended) {
         await tx.checkTaskInstance.update({ where: { id: inst.id }, data: { nextCheckAt: null, ...(inst.state === 'pending' && suspended ? { state: 'suspended' } : {}) } });
         // A reminder already sent for this window ends with it (unit shut down / task disabled after
@@ -194,9 +194,6 @@ async function scanInstances(d: TickDeps, now: Date): Promise<{ claimed: number;
 
 // ───────────────────────────── phase 2: hazards ─────────────────────────────
 
-/** Hazard states in which the deadline still matters: a hazard is closed only when accepted (issue #2). */
-const OPEN_HAZARD_STATES = ['reported', 'rectifying', 'awaiting_acceptance'];
-
 async function scanHazards(d: TickDeps, now: Date): Promise<{ claimed: number; full: boolean }> {
   return d.prisma.$transaction(async (tx) => {
     const ids = await claim(tx, 'Hazard', now, d.batch);
@@ -204,6 +201,11 @@ async function scanHazards(d: TickDeps, now: Date): Promise<{ claimed: number; f
     const cache = new BatchCache(tx);
     for (const id of ids) {
       const { hazard: h, unitName, people } = await loadHazardSubject(tx, id);
+      // a draft is not in the loop yet (server/domain/hazard-state.ts): nothing to watch until reported
+      if (h.state === 'draft') {
+        await tx.hazard.update({ where: { id: h.id }, data: { nextCheckAt: null } });
+        continue;
+      }
       const tz = (await tx.enterprise.findUniqueOrThrow({ where: { id: h.enterpriseId }, select: { timezone: true } })).timezone;
       const holders = await cache.roleHolders(h.enterpriseId);
       const detail: AlertDetail = {
@@ -235,7 +237,7 @@ async function scanHazards(d: TickDeps, now: Date): Promise<{ claimed: number; f
       await once('hazard_late_entry', isLateEntry(h.dangerSrc, h.foundAt, h.reportedAt, lateParams));
 
       let nextCheckAt: Date | null = null;
-      if (OPEN_HAZARD_STATES.includes(h.state) && h.deadlineAt) {
+      if ((OPEN_HAZARD_STATES as readonly string[]).includes(h.state) && h.deadlineAt) {
         const dueSoonPolicy = await cache.policy(h.enterpriseId, 'hazard_due_soon');
         const dueSoonAt = hazardDueSoonAt(h.deadlineAt, h.dangerLevel, dueSoonPolicy.params);
         if (now >= h.deadlineAt) {

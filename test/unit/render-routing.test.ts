@@ -304,6 +304,7 @@ describe('hazard state machine', () => {
       if (to) table[`${from} ${a}`] = to;
     }
     expect(table).toEqual({
+      'draft reject': 'rejected',
       'reported confirm': 'rectifying',
       'reported reject': 'rejected',
       'rectifying rectify': 'awaiting_acceptance',
@@ -314,6 +315,6 @@ describe('hazard state machine', () => {
 
   test('national state codes: 整改中 0, 待验收 1, 已验收 9, none otherwise', () => {
     const codes = Object.fromEntries(HAZARD_STATES.map((s: HazardState) => [s, nationalHazardState(s)]));
-    expect(codes).toEqual({ reported: null, rectifying: 0, awaiting_acceptance: 1, accepted: 9, rejected: null });
+    expect(codes).toEqual({ draft: null, reported: null, rectifying: 0, awaiting_acceptance: 1, accepted: 9, rejected: null });
   });
 });
