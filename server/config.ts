@@ -84,6 +84,24 @@ const envSchema = z.object({
     })
     .pipe(z.record(z.string(), robotSchema)),
   SHUTDOWN_TIMEOUT_MS: int(10000, 100),
+  /** where uploaded photos are kept: local disk (UPLOAD_DIR) or an S3-compatible bucket (S3_*) */
+  STORAGE: z.enum(['local', 's3']).default('local'),
+  UPLOAD_DIR: z.string().min(1).default('./uploads'),
+  /** per file, bytes (default 10 MiB: a phone photo is 2–6 MB) */
+  UPLOAD_MAX_BYTES: int(10 * 1024 * 1024, 1024),
+  /** files per upload request (default 9: what a phone's picker sends at once) */
+  UPLOAD_MAX_FILES: int(9, 1),
+  /** e.g. http://127.0.0.1:9000 (MinIO); unset → AWS S3 for S3_REGION */
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_BUCKET: z.string().min(1).optional(),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+}).superRefine((e, ctx) => {
+  if (e.STORAGE !== 's3') return;
+  for (const name of ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
+    if (!e[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when STORAGE=s3' });
+  }
 });
 
 export interface Config {
@@ -117,6 +135,12 @@ export interface Config {
   robotRateMarginMs: number;
   robots: Record<string, RobotConfig>;
   shutdownTimeoutMs: number;
+  storage: 'local' | 's3';
+  uploadDir: string;
+  uploadMaxBytes: number;
+  uploadMaxFiles: number;
+  /** set when storage is 's3' */
+  s3?: { endpoint?: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
 }
 
 export class ConfigError extends Error {
@@ -166,5 +190,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     robotRateMarginMs: e.ROBOT_RATE_MARGIN_MS,
     robots: e.ROBOTS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    storage: e.STORAGE,
+    uploadDir: e.UPLOAD_DIR,
+    uploadMaxBytes: e.UPLOAD_MAX_BYTES,
+    uploadMaxFiles: e.UPLOAD_MAX_FILES,
+    s3:
+      e.STORAGE === 's3'
+        ? { endpoint: e.S3_ENDPOINT, region: e.S3_REGION, bucket: e.S3_BUCKET!, accessKeyId: e.S3_ACCESS_KEY_ID!, secretAccessKey: e.S3_SECRET_ACCESS_KEY! }
+        : undefined,
   };
 }

@@ -53,56 +53,6 @@ export function detectImageType(bytes: Uint8Array): ImageMime | null {
   return null;
 }
 
-/**
- * Width and height of a HEIF/HEIC image from its container, without decoding: the `ispe` property
- * (image spatial extent) of the primary item, rotated by its `irot` when a quarter turn. Returns
- * null when the boxes are not where ISO/IEC 23008-12 puts them (meta → iprp → ipco).
- *
- * When several `ispe` exist (grid tiles + the grid itself), the largest is the full image: iPhone
- * photos are a grid of 512×512 tiles whose derived item carries the real size.
- */
-export function heifDimensions(bytes: Uint8Array): { width: number; height: number } | null {
-  const meta = findBox(bytes, 0, bytes.length, 'meta');
-  if (!meta) return null;
-  // meta is a FullBox: 4 bytes of version/flags before its children
-  const iprp = findBox(bytes, meta.start + 4, meta.end, 'iprp');
-  if (!iprp) return null;
-  const ipco = findBox(bytes, iprp.start, iprp.end, 'ipco');
-  if (!ipco) return null;
-  let best: { width: number; height: number } | null = null;
-  let quarterTurn = false;
-  for (let o = ipco.start; o + 8 <= ipco.end; ) {
-    const size = readU32(bytes, o);
-    const type = ascii(bytes, o + 4, 4);
-    if (size < 8 || o + size > ipco.end) break;
-    if (type === 'ispe' && size >= 20) {
-      const width = readU32(bytes, o + 12);
-      const height = readU32(bytes, o + 16);
-      if (!best || width * height > best.width * best.height) best = { width, height };
-    }
-    if (type === 'irot' && size >= 9) quarterTurn = (bytes[o + 8] & 0x03) % 2 === 1;
-    o += size;
-  }
-  if (!best || best.width === 0 || best.height === 0) return null;
-  return quarterTurn ? { width: best.height, height: best.width } : best;
-}
-
-function findBox(b: Uint8Array, from: number, to: number, type: string): { start: number; end: number } | null {
-  for (let o = from; o + 8 <= to; ) {
-    let size = readU32(b, o);
-    let header = 8;
-    if (size === 1 && o + 16 <= to) {
-      // 64-bit largesize; photos never need the high half
-      size = readU32(b, o + 12) + readU32(b, o + 8) * 2 ** 32;
-      header = 16;
-    } else if (size === 0) size = to - o;
-    if (size < header || o + size > to) return null;
-    if (ascii(b, o + 4, 4) === type) return { start: o + header, end: o + size };
-    o += size;
-  }
-  return null;
-}
-
 function readU32(b: Uint8Array, o: number): number {
   return ((b[o] << 24) >>> 0) + (b[o + 1] << 16) + (b[o + 2] << 8) + b[o + 3];
 }
