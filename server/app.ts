@@ -19,6 +19,7 @@ import type { Clock } from './clock';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { LinkSigner } from './services/links';
+import type { FileDeps } from './services/files';
 import { AppError } from './errors';
 import { healthRoutes } from './routes/health';
 import { outboxRoutes } from './routes/outbox';
@@ -35,6 +36,8 @@ export interface AppDeps {
   /** admin token of the outbox viewer */
   outboxToken: string;
   publicUrl: string;
+  /** photo storage and upload limits (POST/GET /api/v1/files); without it those answer 503 */
+  files?: FileDeps;
   /** whether every migration in the repo is applied (for /readyz) */
   migrationsCurrent: () => Promise<{ current: boolean; pending: string[]; problems?: string[] }>;
 }

@@ -17,6 +17,8 @@ import type { Logger } from './logger';
 import { createApp } from './app';
 import { createMetrics, type Metrics } from './metrics';
 import { LinkSigner } from './services/links';
+import { createStorage } from './services/storage';
+import type { FileDeps } from './services/files';
 import { sharedSecret } from './services/settings';
 import { migrationStatus } from './migrate';
 import { tick } from './engine/tick';
@@ -74,6 +76,8 @@ export interface Runtime {
   links: LinkSigner;
   outboxToken: string;
   delivery: DeliveryDeps;
+  /** photo storage (STORAGE=local|s3) and upload limits */
+  files: FileDeps;
   /** one tick of the engine (instances, hazards, alerts → outbox) */
   tickOnce(): ReturnType<typeof tick>;
   generateOnce(): ReturnType<typeof generateInstances>;
@@ -95,6 +99,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const linkSecret = await sharedSecret(prisma, 'link_secret', config.linkSecret);
   const outboxToken = await sharedSecret(prisma, 'outbox_token', config.outboxToken);
   const links = new LinkSigner(linkSecret, config.publicUrl, config.linkTtlMs, () => clock.now());
+  const files: FileDeps = { storage: createStorage(config), maxBytes: config.uploadMaxBytes, maxFiles: config.uploadMaxFiles };
 
   const channels = new Map<string, Channel>();
   for (const c of opts.channels ?? [new OutboxChannel(), new WecomRobotChannel({ robots: config.robots }), new DingtalkRobotChannel({ robots: config.robots, now: () => clock.now().getTime() })]) {
@@ -142,6 +147,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     links,
     outboxToken,
     delivery,
+    files,
     tickOnce,
     generateOnce,
     relayOnce: () => relayOnce(relayDeps),
@@ -173,6 +179,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
           links,
           outboxToken,
           publicUrl: config.publicUrl,
+          files,
           migrationsCurrent: () => migrationStatus({ databaseUrl: config.databaseUrl }),
         });
         await new Promise<void>((resolve, reject) => {

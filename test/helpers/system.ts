@@ -4,6 +4,9 @@
  * clock, and the Koa app for supertest. Chat platforms are the local fakes (test/fakes).
  */
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import type Koa from 'koa';
 import { createTestDb } from './db';
@@ -52,6 +55,8 @@ export async function createTestSystem(opts: TestSystemOptions = {}): Promise<Te
   const db = await createTestDb();
   const clock = new ManualClock((opts.now ?? T0).getTime());
   const prefix = `dptest:${process.env.JEST_WORKER_ID ?? 0}:${randomBytes(4).toString('hex')}`;
+  // uploads of this system go to a temp directory removed at close (never ./uploads)
+  const uploadDir = path.join(tmpdir(), `dualprev-uploads-${prefix.replace(/:/g, '-')}`);
   const config = loadConfig({
     DATABASE_URL: db.url,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -59,6 +64,7 @@ export async function createTestSystem(opts: TestSystemOptions = {}): Promise<Te
     PUBLIC_URL: 'http://dualprev.test',
     LOG_LEVEL: 'silent',
     DATABASE_POOL_SIZE: '5',
+    UPLOAD_DIR: uploadDir,
     ...opts.env,
   });
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -74,6 +80,7 @@ export async function createTestSystem(opts: TestSystemOptions = {}): Promise<Te
     links: rt.links,
     outboxToken: rt.outboxToken,
     publicUrl: config.publicUrl,
+    files: rt.files,
     migrationsCurrent: () => migrationStatus({ databaseUrl: db.url }),
   });
 
@@ -115,6 +122,7 @@ export async function createTestSystem(opts: TestSystemOptions = {}): Promise<Te
         r.disconnect();
       }
       await db.drop();
+      await rm(uploadDir, { recursive: true, force: true });
     },
   };
   return sys;

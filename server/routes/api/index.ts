@@ -12,20 +12,25 @@ import { ApiRegistry } from './registry';
 import { registerAlertRoutes } from './alerts';
 import { registerCheckRoutes } from './checks';
 import { registerHazardRoutes } from './hazards';
+import { registerFileRoutes } from './files';
 import { registerMeRoutes } from './me';
 
-/** Every API route, declared (also used by tests to walk all routes). */
-export function buildApiRegistry(): ApiRegistry {
+/**
+ * Every API route, declared (also used by tests to walk all routes).
+ * @param opts.upload the configured upload limits, shown in the OpenAPI document
+ */
+export function buildApiRegistry(opts: { upload?: { maxFiles: number; maxBytes: number } } = {}): ApiRegistry {
   const api = new ApiRegistry();
   registerMeRoutes(api);
   registerAlertRoutes(api);
   registerCheckRoutes(api);
   registerHazardRoutes(api);
+  registerFileRoutes(api, opts.upload);
   return api;
 }
 
 export function apiRoutes(deps: AppDeps): Router {
-  const registry = buildApiRegistry();
+  const registry = buildApiRegistry({ upload: deps.files });
   const routes = registry.router(deps);
   const r = new Router();
   r.get('/api/v1/openapi.json', (ctx) => {
