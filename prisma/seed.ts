@@ -33,6 +33,10 @@
  *    'report' (by the reporter) and, for rectifying ones, 'confirm' (by the acceptor — the file
  *    names no confirmer) are logged.
  *  - Department heads, person roles: see deriveOrganisation.
+ *  - The demo regulator (DEMO_REGULATOR, unless `regulator: false`): the park authority as its own
+ *    organisation (an Enterprise row, companyCode PARK-320411), its 园区监管员 r01 with the role
+ *    regulator, and a RegulatorScope row letting r01 read the loaded plant. Synced like the lists
+ *    (created when missing, fields kept in step, nothing removed).
  */
 import { existsSync, readFileSync } from 'fs';
 import path from 'path';
@@ -403,6 +407,17 @@ export const DEMO_SUPPLEMENT: {
 };
 
 /**
+ * The demo's regulator (issue #3: "a regulator role that reads several enterprises but writes
+ * nothing"): the park's safety authority, kept as its own organisation so its people belong to no
+ * plant, and one 园区监管员 whose scope is the demo plant. Not in the shared demo file: a plant's
+ * data does not name who regulates it. More enterprises: `npm run regulator -- add r01 <code…>`.
+ */
+export const DEMO_REGULATOR = {
+  authority: { companyCode: 'PARK-320411', name: '常州新北区化工园区安全监管局（演示）' },
+  person: { code: 'r01', name: '园区监管员', mobile: '13800000099' },
+} as const;
+
+/**
  * Reads, validates and supplements a demo data file (default: prisma/demo-enterprise.json).
  * @throws DemoDataError when the file cannot be read, is not JSON, or does not match the schema.
  */
@@ -501,7 +516,9 @@ export type LoadSummary = Record<
   | 'hazards'
   | 'chatDestinations'
   | 'chatDestinationMembers'
-  | 'escalationPolicies',
+  | 'escalationPolicies'
+  /** the park authority, its regulator and the regulator's scope over the plant (rows) */
+  | 'regulators',
   Counts
 >;
 
@@ -517,6 +534,8 @@ export interface LoadOptions {
   now: Date;
   /** the plant (default readDemoData()); validated again before anything is written */
   data?: DemoData;
+  /** load DEMO_REGULATOR with the plant in its scope (default: true) */
+  regulator?: boolean;
 }
 
 /** Per-table outcomes keyed by code; a row touched twice keeps its strongest outcome. */
@@ -612,7 +631,7 @@ export async function loadDemoPlant(prisma: PrismaClient, opts: LoadOptions): Pr
   if (Number.isNaN(now.getTime())) throw new RangeError('loadDemoPlant: opts.now is not a valid Date');
   for (let attempt = 0; ; attempt++) {
     try {
-      return await prisma.$transaction((tx) => loadInTransaction(tx, data, now), { maxWait: 30_000, timeout: 300_000 });
+      return await prisma.$transaction((tx) => loadInTransaction(tx, data, now, opts.regulator ?? true), { maxWait: 30_000, timeout: 300_000 });
     } catch (e) {
       if (attempt === 0 && (e as { code?: unknown }).code === 'P2002') continue;
       throw e;
@@ -637,7 +656,7 @@ interface TaskFields {
   checkMeans: string;
 }
 
-async function loadInTransaction(tx: Prisma.TransactionClient, d: DemoData, now: Date): Promise<LoadResult> {
+async function loadInTransaction(tx: Prisma.TransactionClient, d: DemoData, now: Date, withRegulator: boolean): Promise<LoadResult> {
   const tallies = {
     departments: new Tally(),
     posts: new Tally(),
@@ -652,6 +671,7 @@ async function loadInTransaction(tx: Prisma.TransactionClient, d: DemoData, now:
     chatDestinations: new Tally(),
     chatDestinationMembers: new Tally(),
     escalationPolicies: new Tally(),
+    regulators: new Tally(),
   } satisfies Record<keyof LoadSummary, Tally>;
 
   // Enterprise (by companyCode). The zone of an existing enterprise is kept.
@@ -995,6 +1015,41 @@ async function loadInTransaction(tx: Prisma.TransactionClient, d: DemoData, now:
     tallies.escalationPolicies.mark(kind, 'created');
   }
 
+  if (withRegulator) await loadRegulator(tx, tallies.regulators, enterprise);
+
   const summary = Object.fromEntries(Object.entries(tallies).map(([k, t]) => [k, t.counts()])) as LoadSummary;
   return { enterpriseId, created, summary };
+}
+
+/**
+ * DEMO_REGULATOR: the park authority (found by companyCode; a new one takes the plant's zone),
+ * its regulator (found by code inside the authority) and the scope row over `plant`.
+ */
+async function loadRegulator(tx: Prisma.TransactionClient, tally: Tally, plant: { id: number; timezone: string; park: string | null }): Promise<void> {
+  const { authority: a, person: r } = DEMO_REGULATOR;
+  const found = await tx.enterprise.findUnique({ where: { companyCode: a.companyCode } });
+  const authority = await sync(
+    tally,
+    `authority:${a.companyCode}`,
+    found ?? undefined,
+    { name: a.name, park: plant.park },
+    () => tx.enterprise.create({ data: { companyCode: a.companyCode, name: a.name, park: plant.park, timezone: plant.timezone } }),
+    (id, data) => tx.enterprise.update({ where: { id }, data }),
+  );
+  const existing = await tx.person.findUnique({ where: { enterpriseId_code: { enterpriseId: authority.id, code: r.code } } });
+  // roles: regulator added when missing, others kept (an admin may have given more)
+  const roles = Array.isArray(existing?.roles) ? (existing.roles as unknown[]).filter((x): x is string => typeof x === 'string') : [];
+  const desired = { name: r.name, mobile: r.mobile, roles: roles.includes('regulator') ? roles : [...roles, 'regulator'] };
+  const person = await sync(
+    tally,
+    `person:${r.code}`,
+    existing ?? undefined,
+    desired,
+    () => tx.person.create({ data: { enterpriseId: authority.id, code: r.code, ...desired } }),
+    (id, data) => tx.person.update({ where: { id }, data }),
+  );
+  const scope = { personId: person.id, enterpriseId: plant.id };
+  const has = await tx.regulatorScope.findUnique({ where: { personId_enterpriseId: scope } });
+  if (!has) await tx.regulatorScope.create({ data: scope });
+  tally.mark(`scope:${r.code}:${plant.id}`, has ? 'unchanged' : 'created');
 }

@@ -5,6 +5,9 @@
  *   npm run db:seed                       load (or re-load) the demo plant
  *   npm run db:seed -- --file <path>      load another plant file of the same shape
  *
+ * With the demo file it also loads the demo regulator (prisma/seed.ts DEMO_REGULATOR: 园区监管员
+ * r01 of the park authority PARK-320411, reading the demo plant).
+ *
  * Safe to run again: lists are upserted by code, an existing enterprise's hazards and escalation
  * policies are left alone, and task start times do not move. Migrations must be applied first
  * (`npm run db:migrate`). Exit code 1 on any error (nothing is written then).
@@ -28,6 +31,7 @@ const LABELS: Record<keyof LoadSummary, string> = {
   chatDestinations: 'chat destinations',
   chatDestinationMembers: 'chat group members',
   escalationPolicies: 'escalation policies',
+  regulators: 'park authority, regulator, scope',
 };
 
 function parseArgs(argv: string[]): { file: string } {
@@ -51,7 +55,8 @@ async function main(argv: string[]): Promise<number> {
   const prisma = createPrisma(config);
   try {
     const now = systemClock.now();
-    const res = await loadDemoPlant(prisma, { now, data });
+    // the demo regulator reads the demo plant only: another plant file names no regulator of its own
+    const res = await loadDemoPlant(prisma, { now, data, regulator: file === DEMO_DATA_PATH });
     console.log(
       res.created
         ? `created enterprise ${data.enterprise.name} (${data.enterprise.companyCode}, id ${res.enterpriseId}) at ${now.toISOString()}`

@@ -242,7 +242,7 @@ describe('ROLES=api', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ items: [], counts: {} });
     // the plant is there (seeded), the engine just did not run
-    expect(await f.db.prisma.person.count()).toBe(17);
+    expect(await f.db.prisma.person.count()).toBe(18); // 17 of the plant + the park's regulator (prisma/seed.ts DEMO_REGULATOR)
     expect(await f.db.prisma.checkTaskInstance.count()).toBe(0);
     expect(await f.db.prisma.alert.count()).toBe(0);
     expect(await f.db.prisma.notification.count()).toBe(0);

@@ -44,6 +44,7 @@ async function snapshot(prisma: PrismaClient) {
     chatDestinations: await prisma.chatDestination.findMany(byId),
     chatDestinationMembers: await prisma.chatDestinationMember.findMany({ orderBy: [{ destinationId: 'asc' }, { personId: 'asc' }] }),
     escalationPolicies: await prisma.escalationPolicy.findMany(byId),
+    regulatorScopes: await prisma.regulatorScope.findMany({ orderBy: [{ personId: 'asc' }, { enterpriseId: 'asc' }] }),
   };
 }
 
@@ -90,8 +91,10 @@ describe('loadDemoPlant: first load and re-load', () => {
     expect(first.created).toBe(true);
     expect(second.created).toBe(false);
     expect(second.enterpriseId).toBe(first.enterpriseId);
-    expect(before.enterprises).toHaveLength(1);
-    expect(before.enterprises[0]).toMatchObject({ companyCode: '320411901', timezone: TZ, name: '示范化工（演示）有限公司' });
+    // the plant and the park authority its demo regulator belongs to (DEMO_REGULATOR)
+    expect(before.enterprises).toHaveLength(2);
+    expect(before.enterprises[0]).toMatchObject({ id: first.enterpriseId, companyCode: '320411901', timezone: TZ, name: '示范化工（演示）有限公司' });
+    expect(before.enterprises[1]).toMatchObject({ companyCode: 'PARK-320411', timezone: TZ, park: '常州新北区化工园区（演示）' });
   });
 
   test('counts', () => {
@@ -101,7 +104,8 @@ describe('loadDemoPlant: first load and re-load', () => {
     expect(before.checkTasks).toHaveLength(19);
     expect(before.checkTasks.filter((t) => t.controlMeasureId !== null)).toHaveLength(14);
     expect(before.checkTasks.filter((t) => t.majorHazardSourceId !== null && t.controlMeasureId === null)).toHaveLength(5);
-    expect(before.people).toHaveLength(17);
+    expect(before.people.filter((p) => p.enterpriseId === first.enterpriseId)).toHaveLength(17);
+    expect(before.people).toHaveLength(18); // + the park's regulator
     expect(before.hazards).toHaveLength(4);
     expect(before.escalationPolicies).toHaveLength(7);
     expect(before.chatDestinations).toHaveLength(3);
@@ -113,6 +117,17 @@ describe('loadDemoPlant: first load and re-load', () => {
     expect(before.hazardTransitions).toHaveLength(7); // 4 reports + 3 confirmations
     expect(first.summary.checkTasks).toEqual({ created: 19, updated: 0, unchanged: 0 });
     expect(first.summary.hazards.created).toBe(4);
+    expect(first.summary.regulators).toEqual({ created: 3, updated: 0, unchanged: 0 }); // authority, person, scope
+  });
+
+  test('the demo regulator: 园区监管员 r01 of the park authority, role regulator only, reads the plant', () => {
+    const authority = before.enterprises.find((e) => e.companyCode === 'PARK-320411')!;
+    const r01 = before.people.find((p) => p.code === 'r01')!;
+    expect(r01).toMatchObject({ enterpriseId: authority.id, name: '园区监管员', roles: ['regulator'], postId: null, departmentId: null, active: true });
+    expect(before.regulatorScopes).toEqual([{ personId: r01.id, enterpriseId: first.enterpriseId }]);
+    // nobody of the plant is a regulator, the regulator is in no plant list
+    expect(before.people.filter((p) => (p.roles as string[]).includes('regulator')).map((p) => p.code)).toEqual(['r01']);
+    expect(before.chatDestinationMembers.some((m) => m.personId === r01.id)).toBe(false);
   });
 
   test('loading twice changes no counts and no row (times included)', () => {
@@ -167,6 +182,7 @@ describe('loadDemoPlant: first load and re-load', () => {
       p15: ['frontline'],
       p16: ['frontline'],
       p17: ['frontline'],
+      r01: ['regulator'],
     });
   });
 
@@ -332,6 +348,48 @@ describe('loadDemoPlant: re-load over an edited plant', () => {
   });
 });
 
+describe('loadDemoPlant: the demo regulator', () => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createTestDb();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  test('regulator: false loads the plant alone; a later load adds the regulator; a second plant joins its scope; edits are kept in step', async () => {
+    const prisma = db.prisma;
+    const plain = await loadDemoPlant(prisma, { now: NOW, regulator: false });
+    expect(plain.summary.regulators).toEqual({ created: 0, updated: 0, unchanged: 0 });
+    expect(await prisma.enterprise.count()).toBe(1);
+    expect(await prisma.regulatorScope.count()).toBe(0);
+
+    const withReg = await loadDemoPlant(prisma, { now: NOW });
+    expect(withReg.summary.regulators).toEqual({ created: 3, updated: 0, unchanged: 0 });
+    const r01 = await prisma.person.findFirstOrThrow({ where: { code: 'r01' } });
+
+    // a second plant of the park: the same regulator now reads both
+    const other = demo();
+    other.enterprise.companyCode = '320411902';
+    other.enterprise.name = '第二示范化工（演示）有限公司';
+    const second = await loadDemoPlant(prisma, { now: NOW, data: other });
+    expect(second.created).toBe(true);
+    expect(second.summary.regulators).toEqual({ created: 1, updated: 0, unchanged: 2 });
+    expect((await prisma.regulatorScope.findMany({ where: { personId: r01.id }, orderBy: { enterpriseId: 'asc' } })).map((s) => s.enterpriseId)).toEqual([
+      withReg.enterpriseId,
+      second.enterpriseId,
+    ]);
+
+    // an admin renamed the person and gave an extra role; a re-load restores the name, keeps the role
+    await prisma.person.update({ where: { id: r01.id }, data: { name: '改过的名字', roles: ['regulator', 'frontline'] } });
+    const again = await loadDemoPlant(prisma, { now: NOW });
+    expect(again.summary.regulators).toEqual({ created: 0, updated: 1, unchanged: 2 });
+    expect(await prisma.person.findUniqueOrThrow({ where: { id: r01.id } })).toMatchObject({ name: '园区监管员', roles: ['regulator', 'frontline'] });
+    expect(await prisma.enterprise.count()).toBe(3);
+    expect(await prisma.person.count({ where: { code: 'r01' } })).toBe(1);
+  });
+});
+
 describe('loadDemoPlant: failures and characters', () => {
   let db: TestDb;
   beforeAll(async () => {
@@ -440,7 +498,8 @@ describe('loadDemoPlant: two processes at once', () => {
     expect(results.map((r) => r.created).sort()).toEqual([false, true]);
     expect(results[0].enterpriseId).toBe(results[1].enterpriseId);
     const counts = await rowCounts(db.prisma);
-    expect(counts).toMatchObject({ enterprises: 1, people: 17, checkTasks: 19, hazards: 4, escalationPolicies: 7, chatDestinationMembers: 17 });
+    // the plant + the park authority; 17 people + the park's regulator, with one scope row
+    expect(counts).toMatchObject({ enterprises: 2, people: 18, regulatorScopes: 1, checkTasks: 19, hazards: 4, escalationPolicies: 7, chatDestinationMembers: 17 });
   });
 });
 
