@@ -6,10 +6,11 @@
  * Acknowledging or handling pauses repeats and escalation for the policy's ack timeout; the
  * fencing token is bumped so notifications still waiting in the outbox are cancelled, not sent.
  */
-import type { PrismaClient } from '../db';
+import { Prisma, type PrismaClient } from '../db';
 import type { Clock } from '../clock';
 import { AppError, conflict, notFound, badRequest } from '../errors';
-import { alertActionDenied, type AlertAction } from '../domain/alert-permissions';
+import { alertActionDenied, OVERSIGHT_ROLES, type AlertAction } from '../domain/alert-permissions';
+import { endOfLocalDay, localMidnight } from '../domain/time';
 import { parsePolicy } from '../domain/escalation';
 import { alertCode } from '../domain/render';
 import { clearAlert, type AlertRecipients } from './alerts';
@@ -149,20 +150,68 @@ export async function getAlertView(prisma: PrismaClient, alertId: number) {
   return a;
 }
 
-/** Alerts addressed to a person or their subordinates (or all, for oversight roles), newest first. */
-export async function listAlertsFor(prisma: PrismaClient, actor: Actor, q: { state?: 'open' | 'cleared' | 'all'; limit: number; offset: number }) {
-  const where = {
-    enterpriseId: actor.enterpriseId,
-    ...(q.state === 'cleared' ? { state: 'cleared' } : q.state === 'all' ? {} : { state: { not: 'cleared' } }),
-  };
-  const oversight = actor.roles.some((r) => ['safety_dept', 'safety_director', 'principal', 'enterprise_admin', 'regulator'].includes(r));
-  const rows = await prisma.alert.findMany({ where, orderBy: { id: 'desc' }, take: oversight ? q.limit : 2000, skip: oversight ? q.offset : 0 });
-  if (oversight) return { items: rows, total: await prisma.alert.count({ where }) };
-  const org = await loadOrg(prisma, actor.enterpriseId);
-  const mine = rows.filter((a) => {
-    const to = addressedTo(a.recipients, a.level);
-    return to.includes(actor.personId) || to.some((p) => isSuperiorOf(org, actor.personId, p));
-  });
-  return { items: mine.slice(q.offset, q.offset + q.limit), total: mine.length };
+/** Filters of an alert list (GET /alerts). Dates are local dates of the enterprise's zone, inclusive. */
+export interface AlertListQuery {
+  /**
+   * open: not cleared yet (open or acknowledged; the default); unacknowledged: nobody has confirmed
+   * it; acknowledged: confirmed, not cleared; cleared; all
+   */
+  state?: 'open' | 'unacknowledged' | 'acknowledged' | 'cleared' | 'all';
+  kind?: string;
+  /** the escalation level reached (0 = not notified yet) */
+  level?: number;
+  /** at least this level reached */
+  minLevel?: number;
+  /** raised (createdAt) on or after this local date 'YYYY-MM-DD' */
+  from?: string;
+  /** raised on or before this local date */
+  to?: string;
+  subjectType?: string;
+  subjectId?: number;
+  limit: number;
+  offset: number;
 }
 
+/** Roles that see every alert of their enterprise (alert-permissions.ts OVERSIGHT_ROLES) plus regulators, who read them all. */
+const SEE_ALL_ROLES: readonly string[] = [...OVERSIGHT_ROLES, 'regulator'];
+
+/**
+ * Alerts addressed to a person or their subordinates (or all, for oversight roles and regulators),
+ * newest first, one page: `{ total, items }`. "Addressed" is the same rule as acting on an alert
+ * (`addressedTo`: the people of levels 1..level, level 1 before the first firing); it is evaluated
+ * in SQL over Alert.recipients (JSON_TABLE; MySQL 8 / MariaDB ≥ 10.6), so paging and `total` are
+ * right however many alerts the enterprise has.
+ * @throws AppError 400 invalid_date_range when `from` is after `to`
+ */
+export async function listAlertsFor(prisma: PrismaClient, actor: Actor, q: AlertListQuery) {
+  const tz = (await prisma.enterprise.findUniqueOrThrow({ where: { id: actor.enterpriseId }, select: { timezone: true } })).timezone;
+  if (q.from && q.to && q.from > q.to) throw badRequest('invalid_date_range', '开始日期不能晚于结束日期', '`from` is after `to`');
+  const conds: Prisma.Sql[] = [Prisma.sql`a.enterpriseId = ${actor.enterpriseId}`];
+  const state = q.state ?? 'open';
+  if (state === 'open') conds.push(Prisma.sql`a.state <> 'cleared'`);
+  else if (state === 'unacknowledged') conds.push(Prisma.sql`a.state = 'open'`);
+  else if (state !== 'all') conds.push(Prisma.sql`a.state = ${state}`);
+  if (q.kind) conds.push(Prisma.sql`a.kind = ${q.kind}`);
+  if (q.level !== undefined) conds.push(Prisma.sql`a.level = ${q.level}`);
+  if (q.minLevel !== undefined) conds.push(Prisma.sql`a.level >= ${q.minLevel}`);
+  if (q.from) conds.push(Prisma.sql`a.createdAt >= ${localMidnight(q.from, tz)}`);
+  if (q.to) conds.push(Prisma.sql`a.createdAt < ${endOfLocalDay(q.to, tz)}`);
+  if (q.subjectType) conds.push(Prisma.sql`a.subjectType = ${q.subjectType}`);
+  if (q.subjectId !== undefined) conds.push(Prisma.sql`a.subjectId = ${q.subjectId}`);
+  if (!actor.roles.some((r) => SEE_ALL_ROLES.includes(r))) {
+    // me and everyone I lead (post-leader chain, department head): small sets, computed from the org
+    const org = await loadOrg(prisma, actor.enterpriseId);
+    const people = [actor.personId, ...[...org.personPost.keys()].filter((p) => isSuperiorOf(org, actor.personId, p))];
+    conds.push(Prisma.sql`EXISTS (
+      SELECT 1 FROM JSON_TABLE(a.recipients, '$.levels[*]' COLUMNS (lvl FOR ORDINALITY, NESTED PATH '$[*]' COLUMNS (pid INT PATH '$'))) r
+      WHERE r.lvl <= GREATEST(a.level, 1) AND r.pid IN (${Prisma.join(people)}))`);
+  }
+  const where = Prisma.join(conds, ' AND ');
+  const [page, counted] = await Promise.all([
+    prisma.$queryRaw<Array<{ id: number | bigint }>>(Prisma.sql`SELECT a.id FROM Alert a WHERE ${where} ORDER BY a.id DESC LIMIT ${q.limit} OFFSET ${q.offset}`),
+    prisma.$queryRaw<Array<{ n: number | bigint }>>(Prisma.sql`SELECT COUNT(*) AS n FROM Alert a WHERE ${where}`),
+  ]);
+  const ids = page.map((r) => Number(r.id));
+  const rows = ids.length ? await prisma.alert.findMany({ where: { id: { in: ids } }, orderBy: { id: 'desc' } }) : [];
+  return { items: rows, total: Number(counted[0]?.n ?? 0) };
+}

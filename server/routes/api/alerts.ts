@@ -3,9 +3,26 @@ import { z } from 'zod';
 import type { ApiRegistry } from './registry';
 import { acknowledgeAlert, authorize, clearAlertByHand, getAlertView, handleAlert, listAlertsFor } from '../../services/alert-actions';
 import { alertCode } from '../../domain/render';
+import { ALERT_KINDS } from '../../domain/escalation';
+import { dateRangeQuery, pageOf, pageQuery } from './paging';
 
 const idParams = z.object({ id: z.coerce.number().int().positive() });
 const text = (max: number) => z.string().trim().max(max);
+const alertItem = z.object({
+  id: z.number().int(),
+  /** display code, e.g. A000123 */
+  code: z.string(),
+  kind: z.enum(ALERT_KINDS),
+  title: z.string(),
+  state: z.enum(['open', 'acknowledged', 'cleared']),
+  level: z.number().int(),
+  subjectType: z.string(),
+  subjectId: z.number().int(),
+  conditionStartAt: z.iso.datetime(),
+  ackUntil: z.iso.datetime().nullable(),
+  clearedAt: z.iso.datetime().nullable(),
+  createdAt: z.iso.datetime(),
+});
 
 export function registerAlertRoutes(api: ApiRegistry): void {
   api.add({
@@ -14,17 +31,37 @@ export function registerAlertRoutes(api: ApiRegistry): void {
     permission: 'alerts.read',
     tags: ['alerts'],
     summary: 'Alerts addressed to me or my subordinates (oversight roles: all), newest first',
-    query: z.object({
-      state: z.enum(['open', 'cleared', 'all']).default('open'),
-      limit: z.coerce.number().int().min(1).max(200).default(50),
-      offset: z.coerce.number().int().min(0).default(0),
-      enterpriseId: z.coerce.number().int().positive().optional(),
+    description:
+      'Filters: state (open = not cleared, the default; unacknowledged; acknowledged; cleared; all), kind, level (exact) or minLevel, ' +
+      'from/to (local dates of the enterprise, inclusive, on when the alert was raised), subjectType + subjectId (e.g. the alerts of one hazard). ' +
+      'Paging: limit (1..200, default 50), offset; the answer is { total, items }.',
+    query: pageQuery.extend(dateRangeQuery.shape).extend({
+      state: z.enum(['open', 'unacknowledged', 'acknowledged', 'cleared', 'all']).default('open'),
+      kind: z.enum(ALERT_KINDS).optional(),
+      level: z.coerce.number().int().min(0).max(20).optional(),
+      minLevel: z.coerce.number().int().min(0).max(20).optional(),
+      subjectType: z.enum(['check_task', 'hazard', 'check_record']).optional(),
+      subjectId: z.coerce.number().int().positive().optional(),
     }),
+    response: pageOf(alertItem),
     async handler({ deps, actor, query }) {
       const { items, total } = await listAlertsFor(deps.prisma, actor, query);
       return {
         total,
-        items: items.map((a) => ({ id: a.id, code: alertCode(a.id), kind: a.kind, title: a.title, state: a.state, level: a.level, conditionStartAt: a.conditionStartAt, ackUntil: a.ackUntil, clearedAt: a.clearedAt, createdAt: a.createdAt })),
+        items: items.map((a) => ({
+          id: a.id,
+          code: alertCode(a.id),
+          kind: a.kind,
+          title: a.title,
+          state: a.state,
+          level: a.level,
+          subjectType: a.subjectType,
+          subjectId: a.subjectId,
+          conditionStartAt: a.conditionStartAt,
+          ackUntil: a.ackUntil,
+          clearedAt: a.clearedAt,
+          createdAt: a.createdAt,
+        })),
       };
     },
   });
