@@ -67,6 +67,8 @@ export function heifExif(bytes: Uint8Array): Buffer | null {
   if (!data || data.length < 12) return null;
   const tiff = 4 + u32(data, 0);
   if (tiff + 8 > data.length) return null;
+  const order = ascii(data, tiff, 2);
+  if (order !== 'II' && order !== 'MM') return null; // blanked or not TIFF
   return Buffer.from(data.subarray(tiff));
 }
 

@@ -37,6 +37,8 @@ export class FakeS3 {
   private server: http.Server | null = null;
   /** status codes to answer the next requests of a method with (e.g. { PUT: [500] }) */
   private failures: Record<string, number[]> = {};
+  /** requests whose path matches fail with 500 InternalError until this is set back to null */
+  failPath: RegExp | null = null;
 
   constructor(readonly opts: FakeS3Options) {}
 
@@ -85,7 +87,7 @@ export class FakeS3 {
     const problem = this.verify(req, body, auth);
     if (problem) return fail(403, 'SignatureDoesNotMatch', problem);
 
-    const forced = this.failures[method]?.shift();
+    const forced = this.failures[method]?.shift() ?? (this.failPath?.test(rawPath) ? 500 : undefined);
     if (forced) return fail(forced, 'InternalError', 'injected failure', true);
 
     // path-style: /bucket/key…
