@@ -5,6 +5,7 @@
  */
 import request from 'supertest';
 import { createTestSystem, T0, type TestSystem } from '../helpers/system';
+import { uploadPhotos } from '../helpers/photos';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -122,7 +123,8 @@ describe('acknowledge from the message, then close the loop', () => {
     const a = await v101b();
     const rectifier = await sys.token('p16');
     const acceptor = await sys.token('p06');
-    await request(sys.app.callback()).post(`/api/hazards/${a.subjectId}/rectify`).set('authorization', `Bearer ${rectifier}`).send({ measures: '更换 V-101B 远传液位变送器并校验' }).expect(200);
+    const [after] = await uploadPhotos(sys, rectifier); // a rectification carries its after-photo (issue #3)
+    await request(sys.app.callback()).post(`/api/hazards/${a.subjectId}/rectify`).set('authorization', `Bearer ${rectifier}`).send({ measures: '更换 V-101B 远传液位变送器并校验', afterPhotos: [after] }).expect(200);
     await request(sys.app.callback()).post(`/api/hazards/${a.subjectId}/accept`).set('authorization', `Bearer ${acceptor}`).send({ comment: '现场核对偏差小于1%' }).expect(200);
     const cleared = await v101b();
     expect(cleared.state).toBe('cleared');

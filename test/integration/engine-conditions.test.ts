@@ -9,6 +9,7 @@
  */
 import request from 'supertest';
 import { createTestSystem, T0, type TestSystem } from '../helpers/system';
+import { uploadPhotos } from '../helpers/photos';
 
 const MIN = 60_000;
 const H = 3_600_000;
@@ -331,7 +332,7 @@ describe('a hazard sent back after rectification', () => {
   afterAll(async () => sys?.close());
 
   test('rectified (待验收): the overdue alert stays open — only acceptance ends it', async () => {
-    await h.post(`/api/hazards/${hazardId}/rectify`, 'p16', { measures: '更换 V-101B 远传液位变送器' });
+    await h.post(`/api/hazards/${hazardId}/rectify`, 'p16', { measures: '更换 V-101B 远传液位变送器', afterPhotos: await uploadPhotos(sys, await sys.token('p16')) });
     sys.clock.advance(MIN);
     await sys.cycle();
     const a = await sys.rt.prisma.alert.findUniqueOrThrow({ where: { id: alertId } });
@@ -355,7 +356,7 @@ describe('a hazard sent back after rectification', () => {
   });
 
   test('cleared by hand while waiting for acceptance, then sent back: the overdue alert reopens at its level', async () => {
-    await h.post(`/api/hazards/${hazardId}/rectify`, 'p16', { measures: '再次校验变送器并更换引压管' });
+    await h.post(`/api/hazards/${hazardId}/rectify`, 'p16', { measures: '再次校验变送器并更换引压管', afterPhotos: await uploadPhotos(sys, await sys.token('p16')) });
     sys.clock.advance(MIN);
     await sys.cycle();
     // the safety director clears it by hand while the hazard waits for acceptance (after the engine

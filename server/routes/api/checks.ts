@@ -1,9 +1,11 @@
-/** Inspection endpoints: my tasks now, submit a check record (rules: services/checks.ts). */
+/** Inspection endpoints: my tasks now, submit a check record, the record list (rules: services/checks.ts). */
 import { z } from 'zod';
 import type { ApiRegistry } from './registry';
-import { submitCheckRecord } from '../../services/checks';
+import { dateRangeQuery, pageQuery } from './paging';
+import { listCheckRecords, listMyTasks, submitCheckRecord } from '../../services/checks';
 
 const text = (max: number) => z.string().trim().max(max);
+const bool = z.enum(['true', 'false']).transform((x) => x === 'true');
 
 export function registerCheckRoutes(api: ApiRegistry): void {
   api.add({
@@ -11,24 +13,8 @@ export function registerCheckRoutes(api: ApiRegistry): void {
     path: '/me/tasks',
     permission: 'checks.read',
     tags: ['checks'],
-    summary: 'My task instances open now (for me, or for my post), soonest due first',
-    async handler({ deps, actor }) {
-      const now = deps.clock.now();
-      const me = await deps.prisma.person.findUniqueOrThrow({ where: { id: actor.personId }, select: { postId: true } });
-      const items = await deps.prisma.checkTaskInstance.findMany({
-        where: {
-          enterpriseId: actor.enterpriseId,
-          state: 'pending',
-          startAt: { lte: now },
-          endAt: { gt: now },
-          checkTask: { OR: [{ personId: actor.personId }, ...(me.postId ? [{ personId: null, postId: me.postId }] : [])] },
-        },
-        include: { checkTask: { select: { code: true, content: true, checkMeans: true, controlMeasure: { select: { paramName: true, paramUnit: true, paramMin: true, paramMax: true } } } } },
-        orderBy: { endAt: 'asc' },
-        take: 200,
-      });
-      return { items: items.map((i) => ({ instanceId: i.id, startAt: i.startAt, endAt: i.endAt, task: i.checkTask })) };
-    },
+    summary: 'My task instances open now (for me, or for my post), soonest due first: measure, key parameter with unit and safe range, check means, window, photo required',
+    handler: ({ deps, actor }) => listMyTasks(deps.prisma, deps.clock, actor),
   });
 
   api.add({
@@ -36,17 +22,49 @@ export function registerCheckRoutes(api: ApiRegistry): void {
     path: '/check-records',
     permission: 'checks.submit',
     tags: ['checks'],
-    summary: 'Submit a check record for an open instance; a reading outside the safe range raises an alert at once',
+    summary: 'Submit a check record for an open instance; a reading outside the safe range raises an alert at once and offers a hazard draft (hazardDraftId)',
+    description:
+      'Refused outside the instance window (409 outside_window), for a done / missed / suspended instance (409 already_done / instance_closed), ' +
+      'without a photo when the task\'s check means is 拍照 (400 photo_required).',
     body: z.object({
       instanceId: z.number().int().positive(),
       /** 0 正常, 1 存在隐患, 2 无需排查 */
-      result: z.union([z.literal(0), z.literal(1), z.literal(2)]),
-      /** values in the key parameter's unit (MPa, %, ℃ …) */
-      readings: z.array(z.object({ value: z.number().finite() })).max(20).optional(),
-      deviceId: text(64).optional(),
+      result: z.union([z.literal(0), z.literal(1), z.literal(2)]).describe('0 正常, 1 存在隐患, 2 无需排查 (an abnormal reading makes it 1)'),
+      readings: z.array(z.object({ value: z.number().finite().describe('in the key parameter\'s unit (MPa, %, ℃ …)') })).max(20).optional(),
+      photos: z.array(z.number().int().positive()).max(100).optional().describe('StoredFile ids from POST /files (≤ 9)'),
+      deviceId: text(64).optional().describe('the phone\'s device id (IMEI)'),
+      location: text(128).optional(),
+      latitude: z.number().min(-90).max(90).optional().describe('WGS-84 degrees'),
+      longitude: z.number().min(-180).max(180).optional().describe('WGS-84 degrees'),
       note: text(500).optional(),
     }),
     successStatus: 201,
+    response: z.object({
+      checkRecordId: z.number().int(),
+      result: z.number().int(),
+      resultAdjusted: z.boolean(),
+      clearedAlerts: z.array(z.number().int()),
+      abnormalAlertId: z.number().int().nullable(),
+      abnormal: z.boolean(),
+      hazardDraftId: z.number().int().nullable(),
+    }),
     handler: ({ deps, actor, body }) => submitCheckRecord(deps.prisma, deps.clock, actor, body),
+  });
+
+  api.add({
+    method: 'get',
+    path: '/check-records',
+    permission: 'checks.read',
+    tags: ['checks'],
+    summary: 'Check records, newest first, with filters: task, instance, person, unit, result, abnormal, checkedAt date range',
+    query: pageQuery.merge(dateRangeQuery).extend({
+      taskId: z.coerce.number().int().positive().optional(),
+      instanceId: z.coerce.number().int().positive().optional(),
+      personId: z.coerce.number().int().positive().optional(),
+      unitId: z.coerce.number().int().positive().optional(),
+      result: z.enum(['0', '1', '2']).transform((x) => Number(x) as 0 | 1 | 2).optional(),
+      abnormal: bool.optional(),
+    }),
+    handler: ({ deps, actor, query }) => listCheckRecords(deps.prisma, actor, query, `${deps.publicUrl}/api/v1/files`),
   });
 }

@@ -1,21 +1,169 @@
-/** Hazard endpoints: read, confirm, rectify, accept, send back (rules: services/hazards.ts). */
+/**
+ * Hazard endpoints (隐患): report (or from a draft), 即查即改, reject, 治理方案, confirm, rectify,
+ * accept, send back, extensions (延期), the list and one hazard. Rules: services/hazards.ts,
+ * services/hazard-extensions.ts, services/hazard-queries.ts; domain/hazard-state.ts, hazard-rules.ts.
+ */
 import { z } from 'zod';
 import type { ApiRegistry } from './registry';
-import { acceptHazard, confirmHazard, getHazardView, rectifyHazard, sendBackHazard } from '../../services/hazards';
+import { dateRangeQuery, pageQuery } from './paging';
+import { HAZARD_STATES } from '../../domain/hazard-state';
+import { DANGER_LEVEL_NAMES, DANGER_MANAGE_TYPE_NAMES, DANGER_SRC_NAMES, HAZARD_CATEGORY_NAMES, HAZARD_DANGER_TYPE_NAMES, hazardPlanSchema, MANAGE_CLASS_NAMES } from '../../domain/hazard-rules';
+import { MAJOR_CRITERIA } from '../../domain/major-criteria';
+import { acceptHazard, confirmHazard, quickFixHazard, rectifyHazard, rejectHazard, reportDraft, reportHazard, sendBackHazard, setHazardPlan } from '../../services/hazards';
+import { approveExtension, rejectExtension, requestExtension } from '../../services/hazard-extensions';
+import { getHazardView, listHazards } from '../../services/hazard-queries';
 
 const idParams = z.object({ id: z.coerce.number().int().positive() });
+const extParams = idParams.extend({ extId: z.coerce.number().int().positive() });
 const text = (max: number) => z.string().trim().max(max);
 const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD');
+const id = z.number().int().positive();
+/** StoredFile ids from POST /files; the count limit (9) is checked by the service → 400 too_many_photos */
+const fileIds = z.array(id).max(100);
+const level = z.union([z.literal(0), z.literal(1)]);
+
+const reportFields = {
+  name: text(255).min(1),
+  description: text(4000).optional(),
+  photos: fileIds.optional().describe('before-photos: StoredFile ids (≤ 9)'),
+  location: text(255).optional(),
+  latitude: z.number().min(-90).max(90).optional().describe('WGS-84 degrees'),
+  longitude: z.number().min(-180).max(180).optional().describe('WGS-84 degrees'),
+  riskUnitId: id.optional(),
+  controlMeasureId: id.optional().describe('must belong to riskUnitId'),
+  checkRecordId: id.optional().describe('the check record it came from'),
+  dangerLevel: level.optional().describe('0 一般, 1 重大 (a majorCriterion forces 1)'),
+  dangerSrc: z.number().int().min(1).max(10).describe('1..10; 10 = government-found (needs enforcementId and foundAt)'),
+  hazardDangerType: z.number().int().min(1).max(8).describe('1 安全 2 工艺 3 电气 4 仪表 5 消防 6 总图 7 设备 8 其他'),
+  manageClass: z.number().int().min(1).max(3).optional().describe('1 人的不安全行为 2 物的不安全状态 3 管理上的缺陷'),
+  majorCriterion: z.number().int().min(1).max(20).optional().describe('1..20 of the 重大隐患判定标准 (GET /hazard-codes)'),
+  enforcementId: text(64).optional().describe('执法编号 (dangerSrc 10 only)'),
+  foundAt: z.union([localDate, z.iso.datetime({ offset: true })]).optional().describe('date found: YYYY-MM-DD (local) or an ISO instant; not in the future; default now'),
+};
+const reportBody = z.object(reportFields);
+const stepResult = z.object({ hazardId: z.number().int(), state: z.enum(HAZARD_STATES) }).loose();
 
 export function registerHazardRoutes(api: ApiRegistry): void {
+  api.add({
+    method: 'get',
+    path: '/hazard-codes',
+    permission: 'hazards.read',
+    tags: ['hazards'],
+    summary: 'Display names of the national hazard codes and the 20 重大隐患判定标准 criteria (for pick lists)',
+    handler: async () => ({
+      dangerLevel: DANGER_LEVEL_NAMES,
+      dangerSrc: DANGER_SRC_NAMES,
+      hazardDangerType: HAZARD_DANGER_TYPE_NAMES,
+      dangerManageType: DANGER_MANAGE_TYPE_NAMES,
+      manageClass: MANAGE_CLASS_NAMES,
+      hazardCategory: HAZARD_CATEGORY_NAMES,
+      majorCriteria: MAJOR_CRITERIA,
+    }),
+  });
+
+  api.add({
+    method: 'get',
+    path: '/hazards',
+    permission: 'hazards.read',
+    tags: ['hazards'],
+    summary: 'Hazards, newest first, with filters: state, level, overdue, unit, person (reporter/rectifier/acceptor), reportedAt date range',
+    description: 'Drafts are listed only with state=draft, and only one\'s own (oversight roles: all).',
+    query: pageQuery.merge(dateRangeQuery).extend({
+      state: z
+        .string()
+        .optional()
+        .transform((s, ctx) => {
+          if (!s) return undefined;
+          const list = s.split(',').map((x) => x.trim()).filter(Boolean);
+          const bad = list.filter((x) => !(HAZARD_STATES as readonly string[]).includes(x));
+          if (bad.length) {
+            ctx.addIssue({ code: 'custom', message: `unknown state ${bad.join(', ')} (one or more of ${HAZARD_STATES.join(', ')}, comma-separated)` });
+            return z.NEVER;
+          }
+          return list as Array<(typeof HAZARD_STATES)[number]>;
+        })
+        .describe(`one or more of ${HAZARD_STATES.join(', ')}, comma-separated`),
+      level: z.enum(['0', '1']).transform((x) => Number(x) as 0 | 1).optional().describe('0 一般, 1 重大'),
+      overdue: z.enum(['true', 'false']).transform((x) => x === 'true').optional(),
+      pendingExtension: z.enum(['true', 'false']).transform((x) => x === 'true').optional(),
+      unitId: z.coerce.number().int().positive().optional(),
+      personId: z.coerce.number().int().positive().optional(),
+      q: text(64).optional().describe('text in the name or code'),
+    }),
+    handler: ({ deps, actor, query }) => listHazards(deps.prisma, deps.clock, actor, query),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/hazards',
+    permission: 'hazards.report',
+    tags: ['hazards'],
+    summary: '上报隐患: a new hazard (待确认); a 重大隐患 reaches the 主要负责人 at the next tick',
+    body: reportBody,
+    successStatus: 201,
+    response: z.object({ hazardId: z.number().int(), code: z.string(), state: z.literal('reported'), dangerLevel: z.number().int() }),
+    handler: ({ deps, actor, body }) => reportHazard(deps.prisma, deps.clock, actor, body),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/hazards/quick-fix',
+    permission: 'hazards.report',
+    tags: ['hazards'],
+    summary: '即查即改: report, rectify and close a 一般隐患 in one step with the after-photo (a 重大隐患 → 400 major_no_quick_fix)',
+    body: reportBody.extend({
+      measures: text(2000).min(1).describe('what was done on the spot'),
+      cost: z.number().min(0).max(1e10).optional().describe('元'),
+      afterPhotos: fileIds.describe('≥ 1 after-photo'),
+      comment: text(1000).optional(),
+    }),
+    successStatus: 201,
+    handler: ({ deps, actor, body }) => quickFixHazard(deps.prisma, deps.clock, actor, body),
+  });
+
   api.add({
     method: 'get',
     path: '/hazards/:id',
     permission: 'hazards.read',
     tags: ['hazards'],
-    summary: 'A hazard with its transition log (who, when, comment, photos)',
+    summary: 'A hazard with photos (URLs), its step log (who, when, comment, photos), extensions and 治理方案',
     params: idParams,
-    handler: ({ deps, actor, params }) => getHazardView(deps.prisma, actor, params.id),
+    handler: ({ deps, actor, params }) => getHazardView(deps.prisma, deps.clock, actor, params.id, `${deps.publicUrl}/api/v1/files`),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/hazards/:id/report',
+    permission: 'hazards.report',
+    tags: ['hazards'],
+    summary: '上报草稿: the draft\'s author reports it, changing any field on the way',
+    params: idParams,
+    body: reportBody.partial(),
+    response: stepResult,
+    handler: ({ deps, actor, params, body }) => reportDraft(deps.prisma, deps.clock, actor, params.id, body),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/hazards/:id/reject',
+    permission: 'hazards.confirm',
+    tags: ['hazards'],
+    summary: '判定不属于隐患: a manager of the hazard rejects a draft or a reported hazard (comment required); its alerts end',
+    params: idParams,
+    body: z.object({ comment: text(1000) }),
+    response: stepResult,
+    handler: ({ deps, actor, params, body }) => rejectHazard(deps.prisma, deps.clock, actor, params.id, body),
+  });
+
+  api.add({
+    method: 'put',
+    path: '/hazards/:id/plan',
+    permission: 'hazards.confirm',
+    tags: ['hazards'],
+    summary: '治理方案 of a 重大隐患 (goals, measures, funds 元, people, timeLimit, safety and emergency measures — all required)',
+    params: idParams,
+    body: hazardPlanSchema,
+    handler: ({ deps, actor, params, body }) => setHazardPlan(deps.prisma, deps.clock, actor, params.id, body),
   });
 
   api.add({
@@ -23,15 +171,22 @@ export function registerHazardRoutes(api: ApiRegistry): void {
     path: '/hazards/:id/confirm',
     permission: 'hazards.confirm',
     tags: ['hazards'],
-    summary: '确认隐患: rectifier, acceptor and deadline (a local date; it ends at local midnight)',
+    summary: '确认隐患: level, type, source, management type, rectifier, acceptor and deadline (a local date; it ends at local midnight). A 重大隐患 needs its plan first (400 plan_required)',
     params: idParams,
     body: z.object({
-      rectifierId: z.number().int().positive(),
-      acceptorId: z.number().int().positive(),
+      rectifierId: id,
+      acceptorId: id,
       deadlineDate: localDate,
-      dangerLevel: z.union([z.literal(0), z.literal(1)]).optional(),
+      dangerLevel: level.optional(),
+      hazardDangerType: z.number().int().min(1).max(8).optional(),
+      dangerSrc: z.number().int().min(1).max(10).optional(),
+      enforcementId: text(64).optional(),
+      dangerManageType: level.optional().describe('0 即查即改, 1 限期整改 (default)'),
+      manageClass: z.number().int().min(1).max(3).optional(),
+      majorCriterion: z.number().int().min(1).max(20).optional(),
       comment: text(1000).optional(),
     }),
+    response: stepResult,
     handler: ({ deps, actor, params, body }) => confirmHazard(deps.prisma, deps.clock, actor, params.id, body),
   });
 
@@ -40,9 +195,16 @@ export function registerHazardRoutes(api: ApiRegistry): void {
     path: '/hazards/:id/rectify',
     permission: 'hazards.rectify',
     tags: ['hazards'],
-    summary: '整改完成: the rectifier (or a superior) reports the measures taken; waits for acceptance',
+    summary: '整改完成: the rectifier (or a superior) reports the measures taken with ≥ 1 after-photo; waits for acceptance',
     params: idParams,
-    body: z.object({ measures: text(2000), cost: z.number().min(0).max(1e10).optional(), comment: text(1000).optional() }),
+    body: z.object({
+      measures: text(2000),
+      cost: z.number().min(0).max(1e10).optional().describe('元'),
+      cause: text(2000).optional(),
+      afterPhotos: fileIds.describe('≥ 1 after-photo (400 after_photo_required)'),
+      comment: text(1000).optional(),
+    }),
+    response: stepResult,
     handler: ({ deps, actor, params, body }) => rectifyHazard(deps.prisma, deps.clock, actor, params.id, body),
   });
 
@@ -51,9 +213,10 @@ export function registerHazardRoutes(api: ApiRegistry): void {
     path: '/hazards/:id/accept',
     permission: 'hazards.accept',
     tags: ['hazards'],
-    summary: '验收: the acceptor closes the hazard; its alerts clear',
+    summary: '验收: the acceptor closes the hazard; its alerts clear (and the abnormal-reading alert it came from)',
     params: idParams,
-    body: z.object({ comment: text(500).optional() }),
+    body: z.object({ comment: text(500).optional(), photos: fileIds.optional() }),
+    response: stepResult,
     handler: ({ deps, actor, params, body }) => acceptHazard(deps.prisma, deps.clock, actor, params.id, body),
   });
 
@@ -64,7 +227,42 @@ export function registerHazardRoutes(api: ApiRegistry): void {
     tags: ['hazards'],
     summary: '退回: the acceptor sends the hazard back to rectifying (comment required)',
     params: idParams,
-    body: z.object({ comment: text(1000) }),
+    body: z.object({ comment: text(1000), photos: fileIds.optional() }),
+    response: stepResult,
     handler: ({ deps, actor, params, body }) => sendBackHazard(deps.prisma, deps.clock, actor, params.id, body),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/hazards/:id/extensions',
+    permission: 'hazards.extend.request',
+    tags: ['hazards'],
+    summary: '申请延期: the rectifier (or a superior) asks for a later deadline while rectifying; one pending request at a time (409 extension_pending)',
+    params: idParams,
+    body: z.object({ requestedDate: localDate.describe('after the current deadline, not in the past'), reason: text(1000) }),
+    successStatus: 201,
+    handler: ({ deps, actor, params, body }) => requestExtension(deps.prisma, deps.clock, actor, params.id, body),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/hazards/:id/extensions/:extId/approve',
+    permission: 'hazards.extend.decide',
+    tags: ['hazards'],
+    summary: '批准延期: 一般隐患 — the unit\'s department head, safety dept/director or 主要负责人; 重大隐患 — the 主要负责人 only. Moves the deadline; an overdue alert clears',
+    params: extParams,
+    body: z.object({ comment: text(1000).optional() }),
+    handler: ({ deps, actor, params, body }) => approveExtension(deps.prisma, deps.clock, actor, params.id, params.extId, body),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/hazards/:id/extensions/:extId/reject',
+    permission: 'hazards.extend.decide',
+    tags: ['hazards'],
+    summary: '驳回延期 (comment required): the deadline and alerts stay as they were',
+    params: extParams,
+    body: z.object({ comment: text(1000) }),
+    handler: ({ deps, actor, params, body }) => rejectExtension(deps.prisma, deps.clock, actor, params.id, params.extId, body),
   });
 }

@@ -14,6 +14,7 @@ import { registerCheckRoutes } from './checks';
 import { registerHazardRoutes } from './hazards';
 import { registerFileRoutes } from './files';
 import { registerMeRoutes } from './me';
+import { registerShutdownRoutes } from './shutdowns';
 
 /**
  * Every API route, declared (also used by tests to walk all routes).
@@ -25,6 +26,7 @@ export function buildApiRegistry(opts: { upload?: { maxFiles: number; maxBytes: 
   registerAlertRoutes(api);
   registerCheckRoutes(api);
   registerHazardRoutes(api);
+  registerShutdownRoutes(api);
   registerFileRoutes(api, opts.upload);
   return api;
 }

@@ -1,0 +1,201 @@
+/**
+ * Pure rules of the hazard loop (隐患排查治理) besides the state machine (hazard-state.ts):
+ * national codes, what a report must carry, what a confirmation needs, the 治理方案 of a 重大隐患,
+ * 即查即改 eligibility, and who may decide an extension (延期).
+ *
+ * Functions return a `RuleViolation` (stable code + Chinese/English text) instead of throwing, so
+ * services turn them into 400/403 answers and tests can table them.
+ *
+ * Sources: domain.md "Hazards"; 《安全生产事故隐患排查治理暂行规定》(原国家安监总局令第16号);
+ * 《化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（试行）》(major-criteria.ts).
+ */
+import { z } from 'zod';
+import { isMajorCriterion } from './major-criteria';
+import { isLocalDate, type LocalDate } from './time';
+
+export interface RuleViolation {
+  code: string;
+  zh: string;
+  en: string;
+}
+const v = (code: string, zh: string, en: string): RuleViolation => ({ code, zh, en });
+
+// ───────────────────────────── national codes (display names) ─────────────────────────────
+
+/** dangerLevel [0 一般, 1 重大] */
+export const DANGER_LEVEL_NAMES: Record<number, string> = { 0: '一般隐患', 1: '重大隐患' };
+/** dangerSrc [1..10]; 10 with an 执法编号 = found by a government inspection */
+export const DANGER_SRC_NAMES: Record<number, string> = {
+  1: '日常排查',
+  2: '综合性排查',
+  3: '专业性排查',
+  4: '季节性排查',
+  5: '重点时段及节假日前排查',
+  6: '事故类比排查',
+  7: '复产复工前排查',
+  8: '外聘专家诊断式排查',
+  9: '管控措施失效',
+  10: '其他（政府检查发现）',
+};
+/** hazardDangerType [1..8] */
+export const HAZARD_DANGER_TYPE_NAMES: Record<number, string> = { 1: '安全', 2: '工艺', 3: '电气', 4: '仪表', 5: '消防', 6: '总图', 7: '设备', 8: '其他' };
+/** dangerManageType [0 即查即改, 1 限期整改] */
+export const DANGER_MANAGE_TYPE_NAMES: Record<number, string> = { 0: '即查即改', 1: '限期整改' };
+/** manageClass [1..3] (optional 管理分类) */
+export const MANAGE_CLASS_NAMES: Record<number, string> = { 1: '人的不安全行为', 2: '物的不安全状态', 3: '管理上的缺陷' };
+/** hazardCategory [0 other, 1/2/3 registered by the 主要/技术/操作负责人] */
+export const HAZARD_CATEGORY_NAMES: Record<number, string> = { 0: '其他', 1: '主要负责人登记', 2: '技术负责人登记', 3: '操作负责人登记' };
+
+/** dangerSrc of a hazard found by a government inspection (with enforcementId). */
+export const GOVERNMENT_SRC = 10;
+export const MAJOR = 1;
+
+// ───────────────────────────── report / classification ─────────────────────────────
+
+export interface ClassificationInput {
+  /** as given by the person (undefined = not given) */
+  dangerLevel?: number;
+  majorCriterion?: number | null;
+  dangerSrc: number;
+  enforcementId?: string | null;
+  /** when it was found (instant); for a date-only entry, the start of that local day */
+  foundAt?: Date | null;
+  /** the local date it was found, when entered as a date */
+  foundDate?: LocalDate | null;
+}
+
+/**
+ * The effective level: a 判定标准 criterion makes a hazard 重大 (level 1), otherwise what was given
+ * (default 一般 0).
+ */
+export function effectiveDangerLevel(dangerLevel: number | undefined, majorCriterion: number | null | undefined): 0 | 1 {
+  if (majorCriterion != null) return 1;
+  return dangerLevel === 1 ? 1 : 0;
+}
+
+/**
+ * What a report (or a confirmation changing level/source) must satisfy:
+ * - a criterion (1..20) forces level 1; an explicit level 0 with a criterion is a contradiction;
+ * - source 10 (government-found) needs the 执法编号 and the date found; an 执法编号 only goes with source 10;
+ * - nothing is found in the future (instant after `now`, or a local date after `today`).
+ * @returns the first violation, or null.
+ */
+export function classificationProblem(c: ClassificationInput, now: Date, today: LocalDate): RuleViolation | null {
+  if (c.majorCriterion != null && !isMajorCriterion(c.majorCriterion))
+    return v('invalid_major_criterion', '重大隐患判定标准条款须为 1～20', 'majorCriterion must be 1..20');
+  if (c.majorCriterion != null && c.dangerLevel === 0)
+    return v('criterion_requires_major', '符合重大隐患判定标准的隐患必须定为重大隐患', 'a hazard matching a major-hazard criterion is level 1 (重大隐患)');
+  if (c.dangerSrc === GOVERNMENT_SRC) {
+    if (!c.enforcementId?.trim()) return v('enforcement_id_required', '政府检查发现的隐患须填写执法编号', 'a government-found hazard (dangerSrc 10) needs its enforcementId (执法编号)');
+    if (!c.foundAt && !c.foundDate) return v('found_at_required', '政府检查发现的隐患须填写发现日期', 'a government-found hazard (dangerSrc 10) needs the date it was found (foundAt)');
+  } else if (c.enforcementId?.trim()) {
+    return v('enforcement_id_requires_src10', '执法编号仅用于政府检查发现的隐患（来源 10）', 'enforcementId only goes with dangerSrc 10 (government-found)');
+  }
+  if (c.foundDate && (!isLocalDate(c.foundDate) || c.foundDate > today)) return v('found_in_future', '发现日期不能晚于今天', 'foundAt cannot be in the future');
+  if (c.foundAt && c.foundAt.getTime() > now.getTime()) return v('found_in_future', '发现时间不能晚于现在', 'foundAt cannot be in the future');
+  return null;
+}
+
+/** 即查即改 (fixed on the spot) is only for 一般隐患: a 重大隐患 always needs a plan and a deadline. */
+export function quickFixProblem(level: number): RuleViolation | null {
+  return level === MAJOR ? v('major_no_quick_fix', '重大隐患不能即查即改，须制定治理方案限期整改', 'a major hazard cannot be fixed on the spot (即查即改); it needs a plan and a deadline') : null;
+}
+
+/**
+ * What a confirmation needs beyond the people and the deadline: a 重大隐患 needs its 治理方案
+ * first (16号令 第十五条: 重大事故隐患由主要负责人组织制定并实施治理方案) and is always 限期整改.
+ */
+export function confirmProblem(c: { level: number; hasPlan: boolean; dangerManageType: number }): RuleViolation | null {
+  if (c.level === MAJOR && c.dangerManageType === 0) return quickFixProblem(c.level);
+  if (c.level === MAJOR && !c.hasPlan)
+    return v('plan_required', '重大隐患须先制定治理方案（目标、措施、经费、人员、时限、安全和应急措施）再确认', 'a major hazard needs its rectification plan (PUT /hazards/:id/plan) before it can be confirmed');
+  return null;
+}
+
+/** After-photos a rectification must carry: at least one (the loop is closed on evidence). */
+export const MIN_AFTER_PHOTOS = 1;
+
+// ───────────────────────────── 治理方案 (重大隐患) ─────────────────────────────
+
+const required = (max: number) => z.string().trim().min(1).max(max);
+
+/**
+ * The rectification plan of a 重大隐患 — 16号令 第十五条 and the "五到位" (措施、责任、资金、时限、
+ * 预案): goals and tasks, measures, funds (元), people (organisation and responsible persons), a
+ * time limit (local date), safety measures during rectification, emergency measures. All required.
+ */
+export const hazardPlanSchema = z
+  .object({
+    /** 治理的目标和任务 */
+    goals: required(2000),
+    /** 采取的方法和措施 */
+    measures: required(4000),
+    /** 经费 (元, yuan) */
+    funds: z.number().finite().min(0).max(1e10),
+    /** 负责治理的机构和人员 */
+    people: required(1000),
+    /** 治理的时限 (local date YYYY-MM-DD) */
+    timeLimit: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD').refine(isLocalDate, 'not a calendar date'),
+    /** 安全措施 (during rectification) */
+    safetyMeasures: required(2000),
+    /** 应急预案/应急措施 */
+    emergencyMeasures: required(2000),
+  })
+  .strict();
+export type HazardPlan = z.infer<typeof hazardPlanSchema>;
+
+/** True when a stored plan (Hazard.plan JSON) is complete. */
+export function isCompletePlan(plan: unknown): boolean {
+  return hazardPlanSchema.safeParse(stripPlanMeta(plan)).success;
+}
+
+/** Stored plans carry who/when set them; the content is validated without those. */
+function stripPlanMeta(plan: unknown): unknown {
+  if (!plan || typeof plan !== 'object') return plan;
+  const { updatedAt: _a, updatedById: _b, ...rest } = plan as Record<string, unknown>;
+  return rest;
+}
+
+// ───────────────────────────── extensions (延期) ─────────────────────────────
+
+/**
+ * A requested deadline must be later than the current one and not in the past (an approval must
+ * leave a deadline that can still be met).
+ */
+export function extensionDateProblem(requestedDate: LocalDate, currentDeadline: LocalDate | null, today: LocalDate): RuleViolation | null {
+  if (!isLocalDate(requestedDate)) return v('invalid_date', '延期日期须为 YYYY-MM-DD 日期', 'requestedDate must be a date YYYY-MM-DD');
+  if (!currentDeadline) return v('no_deadline', '该隐患没有整改期限，无需延期', 'the hazard has no deadline to extend');
+  if (requestedDate <= currentDeadline) return v('extension_not_later', `延期日期须晚于当前整改期限 ${currentDeadline}`, `requestedDate must be after the current deadline ${currentDeadline}`);
+  if (requestedDate < today) return v('extension_in_past', '延期日期不能早于今天', 'requestedDate cannot be in the past');
+  return null;
+}
+
+/** Enterprise-wide roles that may decide extensions of 一般隐患. */
+export const GENERAL_EXTENSION_ROLES = ['safety_dept', 'safety_director', 'principal'] as const;
+
+export interface ExtensionDeciderFacts {
+  dangerLevel: number;
+  roles: readonly string[];
+  actorId: number;
+  requesterId: number;
+  /** the actor heads the hazard's risk unit (RiskUnit.head) or its department (or one above it) */
+  headsUnit: boolean;
+}
+
+/**
+ * Who approves or rejects an extension. No national text fixes it; each enterprise's 隐患排查治理
+ * 制度 does. Our default follows who organises the rectification (16号令 第十五条):
+ * - 一般隐患: the head of the hazard's risk unit / its department, or the safety department,
+ *   safety director or 主要负责人;
+ * - 重大隐患: the 主要负责人 only (they organise the 治理方案 and answer for its time limit);
+ * - nobody decides their own request (four eyes).
+ * @returns null when allowed, else the reason.
+ */
+export function extensionDecisionDenied(f: ExtensionDeciderFacts): RuleViolation | null {
+  if (f.actorId === f.requesterId) return v('own_request', '不能审批自己提交的延期申请', 'you cannot decide your own extension request');
+  if (f.dangerLevel === MAJOR) {
+    return f.roles.includes('principal') ? null : v('principal_only', '重大隐患的延期只能由主要负责人审批', 'only the principal (主要负责人) may decide extensions of a major hazard');
+  }
+  if (f.headsUnit || f.roles.some((r) => (GENERAL_EXTENSION_ROLES as readonly string[]).includes(r))) return null;
+  return v('not_decider', '只有风险单元所属部门负责人或安全管理部门、安全总监、主要负责人可以审批延期', 'only the unit\'s department head, the safety department/director or the principal may decide this extension');
+}

@@ -1,0 +1,46 @@
+/** 停用检修 endpoints: shut a risk unit down for maintenance, bring it back, list (rules: services/shutdowns.ts). */
+import { z } from 'zod';
+import type { ApiRegistry } from './registry';
+import { endShutdown, listShutdowns, startShutdown } from '../../services/shutdowns';
+
+const unitParams = z.object({ id: z.coerce.number().int().positive() });
+const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+
+export function registerShutdownRoutes(api: ApiRegistry): void {
+  api.add({
+    method: 'get',
+    path: '/risk-units/:id/shutdowns',
+    permission: 'lists.read',
+    tags: ['shutdowns'],
+    summary: 'A risk unit\'s shutdowns (停用检修), latest first, with whether each is in force now',
+    params: unitParams,
+    handler: ({ deps, actor, params }) => listShutdowns(deps.prisma, deps.clock, actor, params.id),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/risk-units/:id/shutdowns',
+    permission: 'units.shutdown',
+    tags: ['shutdowns'],
+    summary: '停用检修: from startAt (to endAt, or until ended) the unit\'s task instances are suspended, never overdue; pending ones overlapping it at once',
+    params: unitParams,
+    body: z.object({
+      startAt: instant.describe('ISO instant'),
+      endAt: instant.optional().describe('ISO instant after startAt; omit for an open-ended shutdown'),
+      reason: z.string().trim().min(1).max(255),
+    }),
+    successStatus: 201,
+    handler: ({ deps, actor, params, body }) => startShutdown(deps.prisma, deps.clock, actor, params.id, body),
+  });
+
+  api.add({
+    method: 'post',
+    path: '/risk-units/:id/shutdowns/:sid/end',
+    permission: 'units.shutdown',
+    tags: ['shutdowns'],
+    summary: 'End a shutdown (default now): instances whose window no longer overlaps a shutdown and has not ended run again',
+    params: unitParams.extend({ sid: z.coerce.number().int().positive() }),
+    body: z.object({ endAt: instant.optional() }),
+    handler: ({ deps, actor, params, body }) => endShutdown(deps.prisma, deps.clock, actor, params.id, params.sid, body),
+  });
+}
