@@ -208,5 +208,10 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       redis.disconnect();
     },
   };
+  // stop() is idempotent: a second call (a test's cleanup after an explicit stop) re-ran
+  // redis.disconnect() on the ended stream, leaving ioredis's 2 s disconnect timer behind
+  const stopOnce = rt.stop;
+  let stopping: Promise<void> | undefined;
+  rt.stop = () => (stopping ??= stopOnce());
   return rt;
 }

@@ -3,7 +3,8 @@
  *
  * MySQL is the truth; bull is only the transport:
  * - relay: claims due `pending` rows (FOR UPDATE SKIP LOCKED), marks them `queued`, commits, then
- *   adds one job each with `jobId` = notification id (bull ignores a second add of a live id).
+ *   adds one job each with `jobId` = notification id (bull ignores a second add of a live id);
+ *   a row enqueued again later gets `<id>:<enqueuedAt ms>` (see jobIdOf).
  * - worker: claims the row `queued → sending` (a duplicate or stale job finds nothing to claim and
  *   does nothing), checks the fencing token (an alert acknowledged or cleared since the row was
  *   written cancels it), takes a slot from the per-destination throttle, renders the links, sends.
@@ -57,10 +58,15 @@ export type DeliveryOutcome = 'sent' | 'retry' | 'throttled' | 'dead' | 'cancell
 /** Delivers one notification. Idempotent: safe to call for a row another worker already took. */
 export async function deliverNotification(d: DeliveryDeps, notificationId: number): Promise<DeliveryOutcome> {
   const now = d.clock.now();
-  const claimed = await d.prisma.notification.updateMany({
-    where: { id: notificationId, state: 'queued' },
-    data: { state: 'sending', nextAttemptAt: new Date(now.getTime() + SENDING_LEASE_MS) },
-  });
+  // withRetry on every row update here: InnoDB can pick these one-row statements as the deadlock
+  // victim next to the relay's and sweep's locking range scans (seen in delivery-robustness.test.ts);
+  // a lost `sent` would leave the row `sending` and send it again after the lease
+  const claimed = await withRetry(() =>
+    d.prisma.notification.updateMany({
+      where: { id: notificationId, state: 'queued' },
+      data: { state: 'sending', nextAttemptAt: new Date(now.getTime() + SENDING_LEASE_MS) },
+    }),
+  );
   if (claimed.count === 0) return 'skipped';
 
   const n = await d.prisma.notification.findUniqueOrThrow({
@@ -68,7 +74,7 @@ export async function deliverNotification(d: DeliveryDeps, notificationId: numbe
     include: { alert: { select: { state: true, escalationToken: true } }, destination: { select: { id: true, code: true, channel: true } } },
   });
   const finish = async (data: Prisma.NotificationUpdateInput, outcome: DeliveryOutcome) => {
-    await d.prisma.notification.update({ where: { id: n.id }, data });
+    await withRetry(() => d.prisma.notification.update({ where: { id: n.id }, data }));
     d.metrics?.outcome(n.channel, outcome as 'sent');
     return outcome;
   };
@@ -133,6 +139,17 @@ export interface RelayDeps {
 export const JOB_OPTIONS: Bull.JobOptions = { removeOnComplete: true, removeOnFail: true, attempts: 1 };
 
 /**
+ * The bull job id of one enqueue of a row: the notification id the first time, `<id>:<enqueuedAt ms>`
+ * when the row is enqueued again (after a throttle, a retry or a lost job). Why not always the id:
+ * the worker writes `pending` before bull completes (and removes) the job, so a relay in that gap
+ * re-added a still-live id, bull silently ignored it, and the row sat `queued` without a job until
+ * the sweep (RELAY_STALE_MS later) — test/integration/delivery-robustness.test.ts.
+ */
+export function jobIdOf(id: number, reEnqueuedAt: Date | null): string {
+  return reEnqueuedAt ? `${id}:${reEnqueuedAt.getTime()}` : String(id);
+}
+
+/**
  * Moves due `pending` rows to bull. @returns how many rows were enqueued.
  * Rows are marked `queued` and committed first: if the add to Redis then fails, the sweep
  * re-enqueues them; a job whose row is not `queued` is a no-op in the worker.
@@ -141,20 +158,20 @@ export async function relayOnce(d: RelayDeps): Promise<number> {
   let total = 0;
   for (let i = 0; i < 20; i++) {
     const now = d.clock.now();
-    const ids = await withRetry(() =>
+    const claimed = await withRetry(() =>
       d.prisma.$transaction(async (tx) => {
-        const rows = await tx.$queryRaw<Array<{ id: number | bigint }>>(
-          Prisma.sql`SELECT id FROM Notification WHERE state = 'pending' AND nextAttemptAt <= ${now} ORDER BY nextAttemptAt LIMIT ${d.batch} FOR UPDATE SKIP LOCKED`,
+        const rows = await tx.$queryRaw<Array<{ id: number | bigint; enqueuedAt: Date | null }>>(
+          Prisma.sql`SELECT id, enqueuedAt FROM Notification WHERE state = 'pending' AND nextAttemptAt <= ${now} ORDER BY nextAttemptAt LIMIT ${d.batch} FOR UPDATE SKIP LOCKED`,
         );
         const ids = rows.map((r) => Number(r.id));
         if (ids.length) await tx.notification.updateMany({ where: { id: { in: ids } }, data: { state: 'queued', enqueuedAt: now } });
-        return ids;
+        return rows.map((r) => ({ id: Number(r.id), again: r.enqueuedAt !== null }));
       }),
     );
-    if (ids.length === 0) break;
-    await d.queue.addBulk(ids.map((id) => ({ data: { notificationId: id }, opts: { ...JOB_OPTIONS, jobId: String(id) } })));
-    total += ids.length;
-    if (ids.length < d.batch) break;
+    if (claimed.length === 0) break;
+    await d.queue.addBulk(claimed.map(({ id, again }) => ({ data: { notificationId: id }, opts: { ...JOB_OPTIONS, jobId: jobIdOf(id, again ? now : null) } })));
+    total += claimed.length;
+    if (claimed.length < d.batch) break;
   }
   return total;
 }
@@ -166,25 +183,27 @@ export async function sweepOnce(d: RelayDeps): Promise<number> {
   const now = d.clock.now();
   const stale = new Date(now.getTime() - d.staleMs);
   let fixed = 0;
-  const queued = await d.prisma.notification.findMany({ where: { state: 'queued', enqueuedAt: { lt: stale } }, select: { id: true }, take: 1000, orderBy: { enqueuedAt: 'asc' } });
+  const queued = await d.prisma.notification.findMany({ where: { state: 'queued', enqueuedAt: { lt: stale } }, select: { id: true, enqueuedAt: true }, take: 1000, orderBy: { enqueuedAt: 'asc' } });
   const lost: number[] = [];
-  for (const { id } of queued) {
-    const job = await d.queue.getJob(String(id));
+  for (const { id, enqueuedAt } of queued) {
+    const job = (await d.queue.getJob(jobIdOf(id, enqueuedAt))) ?? (await d.queue.getJob(jobIdOf(id, null)));
     if (!job || (await job.isFailed()) || (await job.isCompleted())) {
       if (job) await job.remove().catch(() => undefined);
       lost.push(id);
     }
   }
   if (lost.length) {
-    await d.prisma.notification.updateMany({ where: { id: { in: lost }, state: 'queued' }, data: { enqueuedAt: now } });
-    await d.queue.addBulk(lost.map((id) => ({ data: { notificationId: id }, opts: { ...JOB_OPTIONS, jobId: String(id) } })));
+    await withRetry(() => d.prisma.notification.updateMany({ where: { id: { in: lost }, state: 'queued' }, data: { enqueuedAt: now } }));
+    await d.queue.addBulk(lost.map((id) => ({ data: { notificationId: id }, opts: { ...JOB_OPTIONS, jobId: jobIdOf(id, now) } })));
     d.log.warn({ count: lost.length }, 're-enqueued notifications whose jobs Redis no longer had');
     fixed += lost.length;
   }
-  const dead = await d.prisma.notification.updateMany({
-    where: { state: 'sending', nextAttemptAt: { lt: now } },
-    data: { state: 'pending', nextAttemptAt: now, lastError: 'worker stopped while sending; retrying (may duplicate)' },
-  });
+  const dead = await withRetry(() =>
+    d.prisma.notification.updateMany({
+      where: { state: 'sending', nextAttemptAt: { lt: now } },
+      data: { state: 'pending', nextAttemptAt: now, lastError: 'worker stopped while sending; retrying (may duplicate)' },
+    }),
+  );
   return fixed + dead.count;
 }
 
