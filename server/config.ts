@@ -54,11 +54,12 @@ const envSchema = z.object({
   LINK_TTL_HOURS: int(72, 1),
   /** admin token of the outbox viewer; when unset one is generated once and kept in the database */
   OUTBOX_TOKEN: z.string().min(16).optional(),
-  TICK_INTERVAL_MS: int(5000, 50),
+  /** 1 s keeps due → enqueued under 2 s (bench/README.md); an empty tick costs a few ms */
+  TICK_INTERVAL_MS: int(1000, 50),
   TICK_BATCH: int(500, 1),
   GENERATE_INTERVAL_MS: int(60000, 100),
   LOOKAHEAD_HOURS: int(48, 1),
-  RELAY_INTERVAL_MS: int(2000, 50),
+  RELAY_INTERVAL_MS: int(1000, 50),
   /** a notification queued longer than this without an outcome is re-enqueued from MySQL */
   RELAY_STALE_MS: int(120000, 1000),
   DELIVERY_MAX_ATTEMPTS: int(8, 1),
@@ -97,7 +98,43 @@ const envSchema = z.object({
   S3_BUCKET: z.string().min(1).optional(),
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** DingTalk enterprise-internal app (robot callbacks, replies, ActionCards): Client ID (AppKey) */
+  DINGTALK_APP_KEY: z.string().min(1).optional(),
+  /** Client Secret (AppSecret): signs callbacks and gets access tokens */
+  DINGTALK_APP_SECRET: z.string().min(1).optional(),
+  /** the app robot's robotCode (OpenAPI sends); DingTalk sets it to the AppKey unless changed */
+  DINGTALK_ROBOT_CODE: z.string().min(1).optional(),
+  /** the corp the app belongs to (dingxxxx); callbacks from another corp's robot are refused */
+  DINGTALK_CORP_ID: z.string().min(1).optional(),
+  DINGTALK_API_BASE: z.string().url().default('https://api.dingtalk.com'),
+  /** origin of sessionWebhook URLs; a callback naming another host is not replied to */
+  DINGTALK_OAPI_BASE: z.string().url().default('https://oapi.dingtalk.com'),
+  /** Enterprise.companyCode whose people the corp's staffIds (Person.dingtalkUserId) belong to */
+  DINGTALK_ENTERPRISE_CODE: z.string().min(1).optional(),
+  /** true: receive robot messages over DingTalk Stream mode (no public address) instead of POST /dingtalk/callback */
+  DINGTALK_STREAM: bool(false),
+  /** JSON object: destination code → openConversationId of the group the app robot is in (ActionCard alerts) */
+  DINGTALK_GROUPS: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s) return {} as Record<string, string>;
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'DINGTALK_GROUPS must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string(), z.string().min(1))),
 }).superRefine((e, ctx) => {
+  if (Boolean(e.DINGTALK_APP_KEY) !== Boolean(e.DINGTALK_APP_SECRET)) {
+    ctx.addIssue({ code: 'custom', path: [e.DINGTALK_APP_KEY ? 'DINGTALK_APP_SECRET' : 'DINGTALK_APP_KEY'], message: 'DINGTALK_APP_KEY and DINGTALK_APP_SECRET go together' });
+  }
+  if (!e.DINGTALK_APP_KEY) {
+    if (e.DINGTALK_STREAM) ctx.addIssue({ code: 'custom', path: ['DINGTALK_STREAM'], message: 'needs DINGTALK_APP_KEY and DINGTALK_APP_SECRET' });
+    if (Object.keys(e.DINGTALK_GROUPS).length) ctx.addIssue({ code: 'custom', path: ['DINGTALK_GROUPS'], message: 'needs DINGTALK_APP_KEY and DINGTALK_APP_SECRET' });
+  }
   if (e.STORAGE !== 's3') return;
   for (const name of ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
     if (!e[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when STORAGE=s3' });
@@ -141,6 +178,24 @@ export interface Config {
   uploadMaxFiles: number;
   /** set when storage is 's3' */
   s3?: { endpoint?: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+  /** set when DINGTALK_APP_KEY/SECRET are: the DingTalk enterprise-internal app robot */
+  dingtalk?: DingtalkAppConfig;
+}
+
+/** The DingTalk enterprise-internal app robot (protocols.md §3.2–3.3). */
+export interface DingtalkAppConfig {
+  appKey: string;
+  appSecret: string;
+  robotCode: string;
+  corpId?: string;
+  /** e.g. https://api.dingtalk.com (no trailing slash) */
+  apiBase: string;
+  /** e.g. https://oapi.dingtalk.com (no trailing slash) */
+  oapiBase: string;
+  enterpriseCode?: string;
+  stream: boolean;
+  /** destination code → openConversationId */
+  groups: Record<string, string>;
 }
 
 export class ConfigError extends Error {
@@ -198,5 +253,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       e.STORAGE === 's3'
         ? { endpoint: e.S3_ENDPOINT, region: e.S3_REGION, bucket: e.S3_BUCKET!, accessKeyId: e.S3_ACCESS_KEY_ID!, secretAccessKey: e.S3_SECRET_ACCESS_KEY! }
         : undefined,
+    dingtalk: e.DINGTALK_APP_KEY
+      ? {
+          appKey: e.DINGTALK_APP_KEY,
+          appSecret: e.DINGTALK_APP_SECRET!,
+          robotCode: e.DINGTALK_ROBOT_CODE ?? e.DINGTALK_APP_KEY,
+          corpId: e.DINGTALK_CORP_ID,
+          apiBase: e.DINGTALK_API_BASE.replace(/\/+$/, ''),
+          oapiBase: e.DINGTALK_OAPI_BASE.replace(/\/+$/, ''),
+          enterpriseCode: e.DINGTALK_ENTERPRISE_CODE,
+          stream: e.DINGTALK_STREAM,
+          groups: e.DINGTALK_GROUPS,
+        }
+      : undefined,
   };
 }
