@@ -222,6 +222,17 @@ describe('POST /api/v1/files: refused uploads store nothing', () => {
   });
 });
 
+it('the OpenAPI document declares the multipart upload with its limits and errors', async () => {
+  const doc = (await request(http).get('/api/v1/openapi.json').expect(200)).body;
+  const post = doc.paths['/files'].post;
+  expect(post['x-permission']).toBe('files.upload');
+  expect(post.requestBody.content['multipart/form-data'].schema.properties.files).toEqual({ type: 'array', maxItems: 9, items: { type: 'string', format: 'binary' } });
+  expect(post.requestBody.description).toBe('up to 9 files of at most 10485760 bytes each');
+  expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['201', '400', '413', '415', '422']));
+  expect(doc.paths['/files/{id}'].get['x-permission']).toBe('files.read');
+  expect(doc.paths['/files/{id}/thumb'].get['x-permission']).toBe('files.read');
+});
+
 describe('POST /api/v1/files: other formats', () => {
   it('a PNG with transparency stays PNG; its thumbnail is a JPEG', async () => {
     const png = await sharp({ create: { width: 640, height: 480, channels: 4, background: { r: 0, g: 128, b: 0, alpha: 0.5 } } }).png().toBuffer();

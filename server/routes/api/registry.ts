@@ -148,6 +148,9 @@ export class ApiRegistry {
           },
           description: `up to ${spec.multipart.maxFiles} files of at most ${spec.multipart.maxBytes} bytes each`,
         };
+        // uploads also fail with: too large, not an accepted type, damaged
+        const responses = op.responses as Record<string, unknown>;
+        for (const s of ['413', '415', '422']) responses[s] = { $ref: '#/components/responses/Error' };
       }
       (paths[path] ??= {})[spec.method] = op;
     }
