@@ -18,7 +18,7 @@ import type { Logger } from '../logger';
 import { hazardDueSoonAt, isLateEntry, parsePolicy, planFiring, type AlertKind, type EscalationPolicyData } from '../domain/escalation';
 import type { RoleHolders } from '../domain/recipients';
 import { renderAlertMessage, type AlertDetail } from '../domain/render';
-import { routeRecipients, type RoutableDestination } from '../domain/routing';
+import { routeRecipients, type PersonalChannel, type RoutableDestination } from '../domain/routing';
 import { RECIPIENT_ROLE_NAMES, type RecipientRole } from '../domain/roles';
 import type { MessageRecipient } from '../domain/message';
 import { clearAlertsFor, loadPolicy, openAlert, type AlertRecipients } from '../services/alerts';
@@ -36,6 +36,11 @@ export interface TickDeps {
   batch: number;
   /** destination codes that have a robot configured (config ROBOTS) */
   activeRobots: Set<string>;
+  /**
+   * the per-person channel when configured (`wecom_app`): recipients with a WeCom userid get a card
+   * of their own; only alerts of the enterprise with `companyCode` (all when unset)
+   */
+  personal?: { channel: string; companyCode?: string };
 }
 
 export interface TickResult {
@@ -301,6 +306,10 @@ async function fireDueAlerts(d: TickDeps, now: Date): Promise<{ claimed: number;
       }
     }
     const enterpriseIds = [...new Set(plans.filter((p) => p.plan.notifyUpTo).map((p) => p.a.enterpriseId))];
+    // the WeCom app reaches the people of its corp's enterprise who have a userid
+    const personalEnterprise = d.personal?.companyCode && enterpriseIds.length ? ((await tx.enterprise.findUnique({ where: { companyCode: d.personal.companyCode }, select: { id: true } }))?.id ?? -1) : null;
+    const personal: PersonalChannel | undefined = d.personal && { channel: d.personal.channel, reaches: (id) => !!people.get(id)?.wecomUserId };
+    const personalFor = (enterpriseId: number) => (personalEnterprise === null || personalEnterprise === enterpriseId ? personal : undefined);
     const destinations = new Map<number, RoutableDestination[]>();
     if (enterpriseIds.length && d.activeRobots.size) {
       const all = await tx.chatDestination.findMany({ where: { enterpriseId: { in: enterpriseIds } }, include: { members: { select: { personId: true } } }, orderBy: { id: 'asc' } });
@@ -317,7 +326,7 @@ async function fireDueAlerts(d: TickDeps, now: Date): Promise<{ claimed: number;
     for (const { a, plan, recipientIds, unresolved } of plans) {
       if (plan.ackExpired) events.push({ alertId: a.id, type: 'resumed', channel: 'engine', at: now, note: '确认/处置暂停期已过，条件仍存在，恢复提醒' });
       if (plan.notifyUpTo) {
-        const routes = routeRecipients(recipientIds, destinations.get(a.enterpriseId) ?? [], d.activeRobots);
+        const routes = routeRecipients(recipientIds, destinations.get(a.enterpriseId) ?? [], d.activeRobots, personalFor(a.enterpriseId));
         for (const r of routes) {
           const msg = renderAlertMessage({
             alertId: a.id,
