@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import type * as S3 from '@aws-sdk/client-s3';
 
 export interface Storage {
   /** 'local' or 's3' (for logs and /readyz-style diagnostics) */
@@ -112,12 +112,16 @@ export interface S3StorageOptions {
  */
 export class S3Storage implements Storage {
   readonly kind = 's3' as const;
-  readonly client: S3Client;
+  readonly client: S3.S3Client;
   private readonly bucket: string;
+  private readonly sdk: typeof S3;
 
   constructor(opts: S3StorageOptions) {
+    // loaded only when S3 is configured: the SDK costs ~200 ms and much memory at load
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    this.sdk = require('@aws-sdk/client-s3') as typeof S3;
     this.bucket = opts.bucket;
-    this.client = new S3Client({
+    this.client = new this.sdk.S3Client({
       endpoint: opts.endpoint,
       region: opts.region,
       forcePathStyle: true,
@@ -131,17 +135,17 @@ export class S3Storage implements Storage {
 
   async put(key: string, bytes: Buffer, contentType: string): Promise<void> {
     assertSafeKey(key);
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentType: contentType, ContentLength: bytes.length }));
+    await this.client.send(new this.sdk.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, ContentType: contentType, ContentLength: bytes.length }));
   }
 
   async get(key: string): Promise<Buffer | null> {
     assertSafeKey(key);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const out = await this.client.send(new this.sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (!out.Body) return null;
       return Buffer.from(await out.Body.transformToByteArray());
     } catch (err) {
-      if (err instanceof S3ServiceException && (err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404)) return null;
+      if (err instanceof this.sdk.S3ServiceException && (err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404)) return null;
       throw err;
     }
   }
@@ -149,7 +153,7 @@ export class S3Storage implements Storage {
   async delete(key: string): Promise<void> {
     assertSafeKey(key);
     // S3 answers 204 for a missing key too
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    await this.client.send(new this.sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 }
 
