@@ -55,6 +55,38 @@ describe('routeRecipients', () => {
     ]);
     expect(routeRecipients([7, 1], [g1, g2], new Set())).toEqual([{ channel: OUTBOX_CHANNEL, destinationId: null, recipientIds: [7, 1] }]);
   });
+
+  describe('with a per-person channel (the WeCom app)', () => {
+    // 7, 16 and 5 have a WeCom userid; 6 and 9 do not
+    const app = { channel: 'wecom_app', reaches: (id: number) => [7, 16, 5].includes(id) };
+
+    test('each person it reaches gets a route of their own; only the others go to the outbox', () => {
+      expect(routeRecipients([7, 16, 6], [], new Set(), app)).toEqual([
+        { channel: 'wecom_app', destinationId: null, recipientIds: [7] },
+        { channel: 'wecom_app', destinationId: null, recipientIds: [16] },
+        { channel: OUTBOX_CHANNEL, destinationId: null, recipientIds: [6] },
+      ]);
+    });
+
+    test('group robots stay as they are (still @mentioning app users); no outbox when everyone is reached', () => {
+      expect(routeRecipients([7, 16, 9], [g1, d1], all, app)).toEqual([
+        { channel: 'wecom_robot', destinationId: 11, recipientIds: [7] },
+        { channel: 'dingtalk_robot', destinationId: 21, recipientIds: [9] },
+        { channel: 'wecom_app', destinationId: null, recipientIds: [7] },
+        { channel: 'wecom_app', destinationId: null, recipientIds: [16] },
+      ]);
+    });
+
+    test('a person listed twice gets one card; nobody reachable and no group → outbox as before', () => {
+      expect(routeRecipients([5, 5], [], new Set(), app)).toEqual([{ channel: 'wecom_app', destinationId: null, recipientIds: [5] }]);
+      expect(routeRecipients([6, 9], [], new Set(), app)).toEqual([{ channel: OUTBOX_CHANNEL, destinationId: null, recipientIds: [6, 9] }]);
+      expect(routeRecipients([], [], new Set(), app)).toEqual([{ channel: OUTBOX_CHANNEL, destinationId: null, recipientIds: [] }]);
+    });
+
+    test('without the option nothing changes (the app is not configured)', () => {
+      expect(routeRecipients([7, 16], [], new Set())).toEqual([{ channel: OUTBOX_CHANNEL, destinationId: null, recipientIds: [7, 16] }]);
+    });
+  });
 });
 
 // ─────────────────────────────────────────────────────────────────────────────────────────────
