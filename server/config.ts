@@ -98,6 +98,21 @@ const envSchema = z.object({
   S3_BUCKET: z.string().min(1).optional(),
   S3_ACCESS_KEY_ID: z.string().min(1).optional(),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** WeCom self-built app (自建应用, protocols.md §2): the corp (企业ID, ww… / wx…) */
+  WECOM_CORP_ID: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -').optional(),
+  /** the app's AgentId (an integer, e.g. 1000002) */
+  WECOM_AGENT_ID: z.coerce.number().int().min(1).optional(),
+  /** the app's Secret (gets access tokens) */
+  WECOM_SECRET: z.string().min(1).optional(),
+  /** callback Token set in the admin console: letters/digits, at most 32 (doc 90930) */
+  WECOM_CALLBACK_TOKEN: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'letters and digits, at most 32').optional(),
+  /** callback EncodingAESKey: exactly 43 letters/digits (doc 90968) */
+  WECOM_ENCODING_AES_KEY: z.string().regex(/^[A-Za-z0-9]{43}$/, 'exactly 43 letters and digits').optional(),
+  WECOM_API_BASE: z.string().url().default('https://qyapi.weixin.qq.com'),
+  /** callbacks whose timestamp is further than this from our clock are refused (s) */
+  WECOM_CALLBACK_WINDOW_S: int(300, 1),
+  /** Enterprise.companyCode whose people the corp's userids (Person.wecomUserId) belong to; unset: every enterprise here */
+  WECOM_ENTERPRISE_CODE: z.string().min(1).optional(),
   /** DingTalk enterprise-internal app (robot callbacks, replies, ActionCards): Client ID (AppKey) */
   DINGTALK_APP_KEY: z.string().min(1).optional(),
   /** Client Secret (AppSecret): signs callbacks and gets access tokens */
@@ -128,6 +143,18 @@ const envSchema = z.object({
     })
     .pipe(z.record(z.string(), z.string().min(1))),
 }).superRefine((e, ctx) => {
+  if (Boolean(e.WECOM_SECRET) !== Boolean(e.WECOM_AGENT_ID)) {
+    ctx.addIssue({ code: 'custom', path: [e.WECOM_SECRET ? 'WECOM_AGENT_ID' : 'WECOM_SECRET'], message: 'WECOM_SECRET and WECOM_AGENT_ID go together' });
+  }
+  if (Boolean(e.WECOM_CALLBACK_TOKEN) !== Boolean(e.WECOM_ENCODING_AES_KEY)) {
+    ctx.addIssue({ code: 'custom', path: [e.WECOM_CALLBACK_TOKEN ? 'WECOM_ENCODING_AES_KEY' : 'WECOM_CALLBACK_TOKEN'], message: 'WECOM_CALLBACK_TOKEN and WECOM_ENCODING_AES_KEY go together' });
+  }
+  if (!e.WECOM_CORP_ID && (e.WECOM_SECRET || e.WECOM_AGENT_ID || e.WECOM_CALLBACK_TOKEN || e.WECOM_ENCODING_AES_KEY)) {
+    ctx.addIssue({ code: 'custom', path: ['WECOM_CORP_ID'], message: 'required with the other WECOM_* settings' });
+  }
+  if (e.WECOM_CORP_ID && !e.WECOM_SECRET && !e.WECOM_AGENT_ID && !e.WECOM_CALLBACK_TOKEN && !e.WECOM_ENCODING_AES_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['WECOM_CORP_ID'], message: 'needs WECOM_SECRET + WECOM_AGENT_ID (sending) and/or WECOM_CALLBACK_TOKEN + WECOM_ENCODING_AES_KEY (callbacks)' });
+  }
   if (Boolean(e.DINGTALK_APP_KEY) !== Boolean(e.DINGTALK_APP_SECRET)) {
     ctx.addIssue({ code: 'custom', path: [e.DINGTALK_APP_KEY ? 'DINGTALK_APP_SECRET' : 'DINGTALK_APP_KEY'], message: 'DINGTALK_APP_KEY and DINGTALK_APP_SECRET go together' });
   }
@@ -178,6 +205,8 @@ export interface Config {
   uploadMaxFiles: number;
   /** set when storage is 's3' */
   s3?: { endpoint?: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string };
+  /** set when WECOM_CORP_ID is: the WeCom self-built app */
+  wecom?: WecomConfig;
   /** set when DINGTALK_APP_KEY/SECRET are: the DingTalk enterprise-internal app robot */
   dingtalk?: DingtalkAppConfig;
 }
@@ -196,6 +225,19 @@ export interface DingtalkAppConfig {
   stream: boolean;
   /** destination code → openConversationId */
   groups: Record<string, string>;
+}
+
+/** The WeCom self-built app (protocols.md §2). */
+export interface WecomConfig {
+  corpId: string;
+  /** e.g. https://qyapi.weixin.qq.com (no trailing slash) */
+  apiBase: string;
+  /** set when WECOM_SECRET and WECOM_AGENT_ID are: the app sends cards (channel `wecom_app`) and replies */
+  app?: { agentId: number; secret: string };
+  /** set when WECOM_CALLBACK_TOKEN and WECOM_ENCODING_AES_KEY are: GET/POST /wecom/callback */
+  callback?: { token: string; encodingAesKey: string; windowMs: number };
+  /** Enterprise.companyCode of the corp's people; unset: every enterprise of this install */
+  enterpriseCode?: string;
 }
 
 export class ConfigError extends Error {
@@ -253,6 +295,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       e.STORAGE === 's3'
         ? { endpoint: e.S3_ENDPOINT, region: e.S3_REGION, bucket: e.S3_BUCKET!, accessKeyId: e.S3_ACCESS_KEY_ID!, secretAccessKey: e.S3_SECRET_ACCESS_KEY! }
         : undefined,
+    wecom: e.WECOM_CORP_ID
+      ? {
+          corpId: e.WECOM_CORP_ID,
+          apiBase: e.WECOM_API_BASE.replace(/\/+$/, ''),
+          app: e.WECOM_SECRET && e.WECOM_AGENT_ID ? { agentId: e.WECOM_AGENT_ID, secret: e.WECOM_SECRET } : undefined,
+          callback:
+            e.WECOM_CALLBACK_TOKEN && e.WECOM_ENCODING_AES_KEY
+              ? { token: e.WECOM_CALLBACK_TOKEN, encodingAesKey: e.WECOM_ENCODING_AES_KEY, windowMs: e.WECOM_CALLBACK_WINDOW_S * 1000 }
+              : undefined,
+          enterpriseCode: e.WECOM_ENTERPRISE_CODE,
+        }
+      : undefined,
     dingtalk: e.DINGTALK_APP_KEY
       ? {
           appKey: e.DINGTALK_APP_KEY,
