@@ -105,7 +105,12 @@ const TX = { timeout: 60_000, maxWait: 10_000 } as const;
 class BatchCache {
   private policies = new Map<string, EscalationPolicyData>();
   private holders = new Map<number, RoleHolders>();
+  private zones = new Map<number, string>();
   constructor(private tx: Tx) {}
+  async timezone(enterpriseId: number) {
+    if (!this.zones.has(enterpriseId)) this.zones.set(enterpriseId, (await this.tx.enterprise.findUniqueOrThrow({ where: { id: enterpriseId }, select: { timezone: true } })).timezone);
+    return this.zones.get(enterpriseId)!;
+  }
   async policy(enterpriseId: number, kind: AlertKind) {
     const k = `${enterpriseId}:${kind}`;
     if (!this.policies.has(k)) this.policies.set(k, await loadPolicy(this.tx, enterpriseId, kind));
@@ -151,7 +156,7 @@ async function scanInstances(d: TickDeps, now: Date): Promise<{ claimed: number;
       const unitId = task.controlMeasure?.riskEvent.riskUnitId;
       const suspended = unitId != null && isSuspendedBy(inst, shutdowns.filter((s) => s.riskUnitId === unitId));
       if (inst.state !== 'pending' || !task.enabled || suspended) {
-        await tx.checkTaskInstance.update({ where: { id: inst.id }, data: { nextCheckAt: null, ...(inst.state === 'pending' && suspended ? { state: 'suspended' } : {}) } });
+        await tx.checkTaskInstance.updateMany({ where: { id: inst.id }, data: { nextCheckAt: null, ...(inst.state === 'pending' && suspended ? { state: 'suspended' } : {}) } });
         // A reminder already sent for this window ends with it (unit shut down / task disabled after
         // the due-soon moment). Left open, it also swallowed the next window's reminder: openAlert
         // found the stale open alert and sent nothing.
@@ -179,9 +184,9 @@ async function scanInstances(d: TickDeps, now: Date): Promise<{ claimed: number;
       const base = { enterpriseId: task.enterpriseId, subjectType: 'check_task' as const, subjectId: inst.checkTaskId, people: subject.people, holders, now };
       if (now < inst.endAt) {
         await openAlert(tx, { ...base, kind: 'task_due_soon', detail, conditionStartAt: inst.nextCheckAt ?? now, policy: await cache.policy(task.enterpriseId, 'task_due_soon') });
-        await tx.checkTaskInstance.update({ where: { id: inst.id }, data: { nextCheckAt: inst.endAt } });
+        await tx.checkTaskInstance.updateMany({ where: { id: inst.id }, data: { nextCheckAt: inst.endAt } });
       } else {
-        await tx.checkTaskInstance.update({ where: { id: inst.id }, data: { state: 'missed', nextCheckAt: null } });
+        await tx.checkTaskInstance.updateMany({ where: { id: inst.id }, data: { state: 'missed', nextCheckAt: null } });
         await clearAlertsFor(tx, { subjectType: 'check_task', subjectId: inst.checkTaskId, kinds: ['task_due_soon'], now, clearKind: 'condition_ended', reason: '排查时段已结束，转为逾期未排查', channel: 'engine' });
         const opened = await openAlert(tx, { ...base, kind: 'task_overdue', detail, conditionStartAt: inst.endAt, policy: await cache.policy(task.enterpriseId, 'task_overdue') });
         if (!opened.created) {
@@ -204,14 +209,20 @@ async function scanHazards(d: TickDeps, now: Date): Promise<{ claimed: number; f
     const ids = await claim(tx, 'Hazard', now, d.batch);
     if (ids.length === 0) return { claimed: 0, full: false };
     const cache = new BatchCache(tx);
+    // event conditions are raised once per hazard: which of these hazards already had them
+    const raised = new Set(
+      (await tx.alert.findMany({ where: { subjectType: 'hazard', subjectId: { in: ids }, kind: { in: ['major_hazard', 'hazard_late_entry'] } }, select: { kind: true, subjectId: true } })).map(
+        (a) => `${a.kind}:${a.subjectId}`,
+      ),
+    );
     for (const id of ids) {
       const { hazard: h, unitName, people } = await loadHazardSubject(tx, id);
       // a draft is not in the loop yet (server/domain/hazard-state.ts): nothing to watch until reported
       if (h.state === 'draft') {
-        await tx.hazard.update({ where: { id: h.id }, data: { nextCheckAt: null } });
+        await tx.hazard.updateMany({ where: { id: h.id }, data: { nextCheckAt: null } });
         continue;
       }
-      const tz = (await tx.enterprise.findUniqueOrThrow({ where: { id: h.enterpriseId }, select: { timezone: true } })).timezone;
+      const tz = await cache.timezone(h.enterpriseId);
       const holders = await cache.roleHolders(h.enterpriseId);
       const detail: AlertDetail = {
         type: 'hazard',
@@ -233,9 +244,8 @@ async function scanHazards(d: TickDeps, now: Date): Promise<{ claimed: number; f
 
       // event conditions: raised once per hazard (a manual 销警 is not undone by a later scan)
       const once = async (kind: AlertKind, applies: boolean) => {
-        if (!applies || closed) return;
-        const seen = await tx.alert.findFirst({ where: { kind, subjectType: 'hazard', subjectId: h.id }, select: { id: true } });
-        if (!seen) await openAlert(tx, { ...base, kind, conditionStartAt: h.reportedAt, policy: await cache.policy(h.enterpriseId, kind) });
+        if (!applies || closed || raised.has(`${kind}:${h.id}`)) return;
+        await openAlert(tx, { ...base, kind, conditionStartAt: h.reportedAt, policy: await cache.policy(h.enterpriseId, kind) });
       };
       await once('major_hazard', h.dangerLevel === 1);
       const lateParams = (await cache.policy(h.enterpriseId, 'hazard_late_entry')).params;
@@ -265,7 +275,7 @@ async function scanHazards(d: TickDeps, now: Date): Promise<{ claimed: number; f
           channel: 'engine',
         });
       }
-      await tx.hazard.update({ where: { id: h.id }, data: { nextCheckAt } });
+      await tx.hazard.updateMany({ where: { id: h.id }, data: { nextCheckAt } });
     }
     return { claimed: ids.length, full: ids.length >= d.batch };
   }, TX);
