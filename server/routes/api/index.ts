@@ -15,6 +15,7 @@ import { registerHazardRoutes } from './hazards';
 import { registerFileRoutes } from './files';
 import { registerMeRoutes } from './me';
 import { registerShutdownRoutes } from './shutdowns';
+import { registerListRoutes } from './lists';
 
 /**
  * Every API route, declared (also used by tests to walk all routes).
@@ -28,6 +29,7 @@ export function buildApiRegistry(opts: { upload?: { maxFiles: number; maxBytes: 
   registerHazardRoutes(api);
   registerShutdownRoutes(api);
   registerFileRoutes(api, opts.upload);
+  registerListRoutes(api);
   return api;
 }
 
