@@ -20,11 +20,13 @@ import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 import type { LinkSigner } from './services/links';
 import type { FileDeps } from './services/files';
+import type { DingtalkRobot } from './services/dingtalk-robot';
 import { AppError } from './errors';
 import { healthRoutes } from './routes/health';
 import { outboxRoutes } from './routes/outbox';
 import { linkRoutes } from './routes/link';
 import { apiRoutes } from './routes/api/index';
+import { dingtalkRoutes } from './routes/dingtalk';
 
 export interface AppDeps {
   prisma: PrismaClient;
@@ -38,6 +40,8 @@ export interface AppDeps {
   publicUrl: string;
   /** photo storage and upload limits (POST/GET /api/v1/files); without it those answer 503 */
   files?: FileDeps;
+  /** the DingTalk app robot (POST /dingtalk/callback); without it that route answers 503 */
+  dingtalk?: DingtalkRobot;
   /** whether every migration in the repo is applied (for /readyz) */
   migrationsCurrent: () => Promise<{ current: boolean; pending: string[]; problems?: string[] }>;
 }
@@ -107,7 +111,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
 
   app.use(bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '100kb', formLimit: '100kb' }));
 
-  for (const router of [healthRoutes(deps), outboxRoutes(deps), linkRoutes(deps), apiRoutes(deps)]) {
+  for (const router of [healthRoutes(deps), outboxRoutes(deps), linkRoutes(deps), dingtalkRoutes(deps), apiRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
