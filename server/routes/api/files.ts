@@ -50,17 +50,21 @@ async function receive(ctx: Context, limits: FileDeps): Promise<Array<{ bytes: B
   if (!ctx.is('multipart/form-data')) {
     throw new AppError(415, 'multipart_required', `请以 multipart/form-data 上传，文件放在字段 ${UPLOAD_FIELD} 中`, `send multipart/form-data with the files in field "${UPLOAD_FIELD}"`);
   }
-  const upload = multer({
+  // defParamCharset (multer 2, not in @types/koa__multer yet): phones send UTF-8 file names
+  // (现场照片.jpg) without declaring a charset; busboy's default would read them as latin1
+  const options: multer.Options & { defParamCharset: string } = {
     storage: multer.memoryStorage(),
+    defParamCharset: 'utf8',
     limits: { fileSize: limits.maxBytes, files: limits.maxFiles, fields: 20, fieldSize: 64 * 1024, parts: limits.maxFiles + 20 },
-  }).array(UPLOAD_FIELD, limits.maxFiles);
+  };
+  const upload = multer(options).array(UPLOAD_FIELD, limits.maxFiles);
   try {
     await upload(ctx as never, async () => undefined);
   } catch (err) {
     throw multipartError(err, limits);
   }
   const files = (ctx.files ?? ctx.request.files) as multer.File[] | undefined;
-  return (files ?? []).map((f) => ({ bytes: f.buffer, originalName: decodeName(f.originalname) }));
+  return (files ?? []).map((f) => ({ bytes: f.buffer, originalName: f.originalname }));
 }
 
 function multipartError(err: unknown, limits: FileDeps): AppError {
@@ -81,12 +85,6 @@ function multipartError(err: unknown, limits: FileDeps): AppError {
     }
   }
   return new AppError(400, 'invalid_multipart', '上传内容格式有误或未传完', `malformed or incomplete multipart body: ${e.message ?? 'unknown'}`);
-}
-
-/** Busboy gives latin1-decoded names; phones send UTF-8 (中文文件名). */
-function decodeName(name: string): string {
-  const utf8 = Buffer.from(name, 'latin1').toString('utf8');
-  return utf8.includes('\ufffd') ? name : utf8;
 }
 
 function shape(deps: AppDeps, f: UploadedFile): z.infer<typeof uploadedItem> {
