@@ -29,6 +29,10 @@ import type { Channel } from './channels/types';
 import { OutboxChannel } from './channels/outbox';
 import { WecomRobotChannel } from './channels/wecom-robot';
 import { DingtalkRobotChannel } from './channels/dingtalk-robot';
+import { DingtalkAppChannel, DingtalkGroupChannel } from './channels/dingtalk-app';
+import { DingtalkOpenApi } from './services/dingtalk-openapi';
+import { DingtalkRobot } from './services/dingtalk-robot';
+import { DingtalkStream } from './services/dingtalk-stream';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -78,6 +82,10 @@ export interface Runtime {
   delivery: DeliveryDeps;
   /** photo storage (STORAGE=local|s3) and upload limits */
   files: FileDeps;
+  /** the DingTalk app robot (inbound messages, replies), when DINGTALK_APP_KEY/SECRET are set */
+  dingtalk?: DingtalkRobot;
+  /** its Stream-mode connection, when DINGTALK_STREAM=true and this process runs the api role (after start()) */
+  dingtalkStream?: DingtalkStream;
   /** one tick of the engine (instances, hazards, alerts → outbox) */
   tickOnce(): ReturnType<typeof tick>;
   generateOnce(): ReturnType<typeof generateInstances>;
@@ -101,11 +109,25 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const links = new LinkSigner(linkSecret, config.publicUrl, config.linkTtlMs, () => clock.now());
   const files: FileDeps = { storage: createStorage(config), maxBytes: config.uploadMaxBytes, maxFiles: config.uploadMaxFiles };
 
+  // DingTalk enterprise app robot: replies and commands (inbound), ActionCards to DINGTALK_GROUPS (outbound)
+  const dingtalkApi = config.dingtalk ? new DingtalkOpenApi({ config: config.dingtalk, redis, redisPrefix: config.redisPrefix, log: log.child({ channel: 'dingtalk' }) }) : undefined;
+  const dingtalk =
+    config.dingtalk && dingtalkApi
+      ? new DingtalkRobot({ prisma, redis, redisPrefix: config.redisPrefix, clock, log: log.child({ channel: 'dingtalk' }), config: config.dingtalk, openapi: dingtalkApi })
+      : undefined;
+  const dingtalkGroups = config.dingtalk?.groups ?? {};
+  const customDingtalk = new DingtalkRobotChannel({ robots: config.robots, now: () => clock.now().getTime() });
+
   const channels = new Map<string, Channel>();
-  for (const c of opts.channels ?? [new OutboxChannel(), new WecomRobotChannel({ robots: config.robots }), new DingtalkRobotChannel({ robots: config.robots, now: () => clock.now().getTime() })]) {
+  for (const c of opts.channels ?? [
+    new OutboxChannel(),
+    new WecomRobotChannel({ robots: config.robots }),
+    // a group with a ROBOTS webhook keeps the custom robot; one with only DINGTALK_GROUPS gets the app robot
+    dingtalkApi && Object.keys(dingtalkGroups).length ? new DingtalkGroupChannel(customDingtalk, new DingtalkAppChannel({ api: dingtalkApi, groups: dingtalkGroups }), config.robots) : customDingtalk,
+  ]) {
     channels.set(c.name, c);
   }
-  const activeRobots = new Set(Object.keys(config.robots));
+  const activeRobots = new Set([...Object.keys(config.robots), ...Object.keys(dingtalkGroups)]);
   const delivery: DeliveryDeps = {
     prisma,
     clock,
@@ -148,6 +170,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     outboxToken,
     delivery,
     files,
+    dingtalk,
     tickOnce,
     generateOnce,
     relayOnce: () => relayOnce(relayDeps),
@@ -183,18 +206,24 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
           outboxToken,
           publicUrl: config.publicUrl,
           files,
+          dingtalk,
           migrationsCurrent: () => migrationStatus({ databaseUrl: config.databaseUrl }),
         });
         await new Promise<void>((resolve, reject) => {
           server = app.listen(config.port, config.host, () => resolve());
           server.once('error', reject);
         });
+        if (dingtalk && config.dingtalk?.stream) {
+          rt.dingtalkStream = new DingtalkStream({ config: config.dingtalk, robot: dingtalk, log: log.child({ channel: 'dingtalk-stream' }) });
+          rt.dingtalkStream.start();
+        }
       }
       return { server };
     },
     async stop() {
-      // 1. stop ticking (a tick in progress finishes: its transaction commits or rolls back)
-      await Promise.all(loops.map((l) => l.stop()));
+      // 1. stop ticking (a tick in progress finishes: its transaction commits or rolls back) and
+      //    stop receiving DingTalk Stream messages (one being handled finishes)
+      await Promise.all([...loops.map((l) => l.stop()), rt.dingtalkStream?.stop()]);
       // 2. stop accepting HTTP requests; in-flight requests complete
       if (server) {
         const s = server;
