@@ -259,9 +259,12 @@ async function scanHazards(d: TickDeps, now: Date): Promise<{ claimed: number; f
           await clearAlertsFor(tx, { subjectType: 'hazard', subjectId: h.id, kinds: ['hazard_due_soon'], now, clearKind: 'condition_ended', reason: '已超过整改期限，转为超期未整改', channel: 'engine' });
           await openAlert(tx, { ...base, kind: 'hazard_overdue', conditionStartAt: h.deadlineAt, policy: await cache.policy(h.enterpriseId, 'hazard_overdue') });
         } else if (now >= dueSoonAt) {
+          // not (or no longer, after an approved extension) overdue
+          await clearAlertsFor(tx, { subjectType: 'hazard', subjectId: h.id, kinds: ['hazard_overdue'], now, clearKind: 'condition_ended', reason: '整改期限已延后，不再超期', channel: 'engine' });
           await openAlert(tx, { ...base, kind: 'hazard_due_soon', conditionStartAt: dueSoonAt, policy: dueSoonPolicy });
           nextCheckAt = h.deadlineAt;
         } else {
+          await clearAlertsFor(tx, { subjectType: 'hazard', subjectId: h.id, kinds: ['hazard_overdue', 'hazard_due_soon'], now, clearKind: 'condition_ended', reason: '整改期限已延后', channel: 'engine' });
           nextCheckAt = dueSoonAt;
         }
       } else {

@@ -185,4 +185,18 @@ describe('later (the clock moves on: keep this last)', () => {
     expect(all.map((a) => a.state)).toEqual(['cleared', 'open']);
     expect(all[1].conditionStartAt).toEqual(new Date('2026-12-12T16:00:00.000Z'));
   });
+
+  test('the engine on its own also ends an overdue alert whose deadline has moved (no stale alert if a service misses it)', async () => {
+    const id = (await hazardNamed('V-101B')).id;
+    // a deadline moved behind the services' back (e.g. a data correction), handed to the engine
+    await sys.rt.prisma.hazard.update({ where: { id }, data: { deadlineDate: '2026-12-31', deadlineAt: new Date('2026-12-31T16:00:00.000Z'), nextCheckAt: sys.clock.now() } });
+    await sys.cycle();
+    const all = await alertsOf(id, 'hazard_overdue');
+    expect(all.map((a) => [a.state, a.clearKind])).toEqual([
+      ['cleared', 'condition_ended'],
+      ['cleared', 'condition_ended'],
+    ]);
+    const ev = await sys.rt.prisma.alertEvent.findFirstOrThrow({ where: { alertId: all[1].id, type: 'cleared' } });
+    expect(ev.channel).toBe('engine');
+  });
 });
