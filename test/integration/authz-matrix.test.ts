@@ -38,10 +38,10 @@ import { PERMISSIONS, can, isWritePermission, type Permission } from '../../serv
 import { PERSON_ROLES } from '../../server/domain/roles';
 import { issueApiToken } from '../../server/services/tokens';
 import { loadDemoPlant, readDemoData } from '../../prisma/seed';
+import { sampleFromSchema, type Json } from '../helpers/schema-sample';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Route = RouteSpec<any, any, any>;
-type Json = Record<string, unknown>;
 
 const ROUTES: Route[] = buildApiRegistry().routes;
 const keyOf = (r: Route) => `${r.method.toUpperCase()} ${r.path}`;
@@ -152,60 +152,9 @@ const url = (r: Route, params: Record<string, string | number>, query: Record<st
   return `/api/v1${path}${qs ? `?${qs}` : ''}`;
 };
 
-/**
- * A minimal value valid for a JSON Schema (from zod): required properties, plus every property
- * naming a row (FIELD_FIXTURES) so a foreign enterprise's request names our rows.
- */
-function sample(s: Json, name: string, fx: Fixtures): unknown {
-  if (s.const !== undefined) return s.const;
-  if (Array.isArray(s.enum)) return s.enum[0];
-  for (const k of ['anyOf', 'oneOf'] as const) {
-    if (Array.isArray(s[k])) {
-      const options = (s[k] as Json[]).filter((o) => o.type !== 'null');
-      return sample(options[0] ?? {}, name, fx);
-    }
-  }
-  if (Array.isArray(s.allOf)) return sample(Object.assign({}, ...(s.allOf as Json[])), name, fx);
-  const type = Array.isArray(s.type) ? (s.type as string[]).find((t) => t !== 'null') : (s.type as string | undefined);
-  const fixture = FIELD_FIXTURES[name];
-  switch (type) {
-    case 'object': {
-      const out: Json = {};
-      const required = (s.required ?? []) as string[];
-      for (const [k, v] of Object.entries((s.properties ?? {}) as Record<string, Json>)) {
-        if (required.includes(k) || FIELD_FIXTURES[k]) out[k] = sample(v, k, fx);
-      }
-      return out;
-    }
-    case 'array': {
-      if (fixture) return [fx[fixture]];
-      return Array.from({ length: Number(s.minItems ?? 0) }, () => sample((s.items ?? {}) as Json, name, fx));
-    }
-    case 'integer':
-    case 'number': {
-      if (fixture) return fx[fixture];
-      // z.number().int() states ±MAX_SAFE_INTEGER as bounds: treat those as unbounded
-      const min = s.minimum !== undefined ? Number(s.minimum) : s.exclusiveMinimum !== undefined ? Number(s.exclusiveMinimum) + 1 : undefined;
-      let v = min !== undefined && min > -1e9 ? min : 1;
-      if (s.maximum !== undefined && v > Number(s.maximum)) v = Number(s.maximum);
-      return v;
-    }
-    case 'boolean':
-      return false;
-    case 'string': {
-      const pattern = String(s.pattern ?? '');
-      if (s.format === 'date-time') return new Date(T0.getTime() - 3_600_000).toISOString();
-      if (s.format === 'date' || pattern.includes('\\d{4}-\\d{2}-\\d{2}')) return '2026-12-31';
-      if (pattern.includes('\\d{2}:\\d{2}')) return '08:00';
-      let v = '权限矩阵测试';
-      const min = Number(s.minLength ?? 1);
-      while (v.length < min) v += '测';
-      return s.maxLength !== undefined ? v.slice(0, Number(s.maxLength)) : v;
-    }
-    default:
-      return fixture ? fx[fixture] : '权限矩阵测试';
-  }
-}
+/** A minimal valid value of a JSON Schema whose row fields name the rows of `fx`. */
+const sample = (s: Json, _name: string, fx: Fixtures): unknown =>
+  sampleFromSchema(s, { idFor: (f) => (FIELD_FIXTURES[f] ? fx[FIELD_FIXTURES[f]] : undefined), instant: new Date(T0.getTime() - 3_600_000).toISOString() });
 
 /** Does the generated body name any row (so a foreign actor's write must fail)? */
 const namesRows = (body: unknown): boolean =>
