@@ -155,6 +155,26 @@ export interface DingtalkReplyContext {
   sessionWebhookExpiredTime: number;
 }
 
+/**
+ * The reply context of a message. `senderStaffId` is kept only when the sender belongs to the
+ * robot's corp (an external user's id, if any, is not the corp's userId and cannot be messaged).
+ */
+export function replyContextOf(msg: DingtalkRobotMessage): DingtalkReplyContext {
+  return {
+    conversationType: msg.conversationType,
+    conversationId: msg.conversationId,
+    senderStaffId: corpStaffId(msg),
+    senderNick: msg.senderNick,
+    sessionWebhook: msg.sessionWebhook,
+    sessionWebhookExpiredTime: msg.sessionWebhookExpiredTime,
+  };
+}
+
+/** The sender's corp userId, '' for external users (no staffId, or a staffId of another corp). */
+function corpStaffId(msg: DingtalkRobotMessage): string {
+  return msg.senderStaffId && (!msg.senderCorpId || !msg.chatbotCorpId || msg.senderCorpId === msg.chatbotCorpId) ? msg.senderStaffId : '';
+}
+
 export type DingtalkReplyResult =
   | { ok: true; via: 'session' | 'openapi'; sent: unknown }
   | { ok: false; via: 'session' | 'openapi' | 'none'; error: string; sessionError?: string };
@@ -257,19 +277,12 @@ export class DingtalkRobot {
     const { prisma, clock } = this.d;
     const enterpriseId = await this.enterpriseId();
     // a staffId is the corp's userId only for members of the robot's corp (external users have none)
-    const staffId = msg.senderStaffId && (!msg.senderCorpId || !msg.chatbotCorpId || msg.senderCorpId === msg.chatbotCorpId) ? msg.senderStaffId : '';
+    const staffId = corpStaffId(msg);
     const externalId = staffId || msg.senderId;
     let person = staffId ? await resolveChatIdentity(prisma, 'dingtalk', staffId, enterpriseId ?? undefined) : null;
     if (!person && msg.senderId) person = await resolveChatIdentity(prisma, 'dingtalk', msg.senderId, enterpriseId ?? undefined);
 
-    const replyContext: DingtalkReplyContext = {
-      conversationType: msg.conversationType,
-      conversationId: msg.conversationId,
-      senderStaffId: staffId,
-      senderNick: msg.senderNick,
-      sessionWebhook: msg.sessionWebhook,
-      sessionWebhookExpiredTime: msg.sessionWebhookExpiredTime,
-    };
+    const replyContext = replyContextOf(msg);
 
     let outcome: ChatOutcome;
     if (!msg.text) {

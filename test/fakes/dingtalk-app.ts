@@ -122,6 +122,7 @@ export class FakeDingtalkApp {
   private readonly sockets = new Set<WebSocket>();
   private readonly tickets = new Set<string>();
   private seq = 0;
+  private lastSigned = 0;
   base = '';
 
   constructor(options: FakeDingtalkAppOptions) {
@@ -206,7 +207,9 @@ export class FakeDingtalkApp {
       sessionWebhook: `${this.base}/robot/sendBySession?session=${session}`,
       sessionWebhookExpiredTime: createAt + SESSION_TTL_MS,
     };
-    const ts = signAt ?? now;
+    // DingTalk's clock moves between two callbacks; a test's manual clock may not: keep them apart
+    const ts = signAt ?? Math.max(now, this.lastSigned + 1);
+    if (signAt === undefined) this.lastSigned = ts;
     return { headers: { 'content-type': 'application/json; charset=utf-8', timestamp: String(ts), sign: fakeCallbackSign(ts, this.opts.appSecret) }, body };
   }
 
