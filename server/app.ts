@@ -27,6 +27,8 @@ import { outboxRoutes } from './routes/outbox';
 import { linkRoutes } from './routes/link';
 import { apiRoutes } from './routes/api/index';
 import { dingtalkRoutes } from './routes/dingtalk';
+import { wecomRoutes } from './routes/wecom';
+import type { WecomCallback } from './services/wecom-callback';
 
 export interface AppDeps {
   prisma: PrismaClient;
@@ -42,6 +44,8 @@ export interface AppDeps {
   files?: FileDeps;
   /** the DingTalk app robot (POST /dingtalk/callback); without it that route answers 503 */
   dingtalk?: DingtalkRobot;
+  /** the WeCom app callback (GET/POST /wecom/callback); without it that route answers 404 wecom_not_configured */
+  wecom?: WecomCallback;
   /** whether every migration in the repo is applied (for /readyz) */
   migrationsCurrent: () => Promise<{ current: boolean; pending: string[]; problems?: string[] }>;
 }
@@ -111,7 +115,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
 
   app.use(bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '100kb', formLimit: '100kb' }));
 
-  for (const router of [healthRoutes(deps), outboxRoutes(deps), linkRoutes(deps), dingtalkRoutes(deps), apiRoutes(deps)]) {
+  for (const router of [healthRoutes(deps), outboxRoutes(deps), linkRoutes(deps), dingtalkRoutes(deps), wecomRoutes(deps), apiRoutes(deps)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

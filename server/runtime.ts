@@ -33,6 +33,10 @@ import { DingtalkAppChannel, DingtalkGroupChannel } from './channels/dingtalk-ap
 import { DingtalkOpenApi } from './services/dingtalk-openapi';
 import { DingtalkRobot } from './services/dingtalk-robot';
 import { DingtalkStream } from './services/dingtalk-stream';
+import { WECOM_APP_CHANNEL, WECOM_MEMBER_RATE_LIMIT, WECOM_MEMBER_RATE_WINDOW_MS, WecomAppChannel } from './channels/wecom-app';
+import { WecomApi } from './services/wecom-token';
+import { WecomCallback } from './services/wecom-callback';
+import { WecomInbound } from './services/wecom-inbound';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -86,6 +90,10 @@ export interface Runtime {
   dingtalk?: DingtalkRobot;
   /** its Stream-mode connection, when DINGTALK_STREAM=true and this process runs the api role (after start()) */
   dingtalkStream?: DingtalkStream;
+  /** the WeCom app callback (GET/POST /wecom/callback), when WECOM_CALLBACK_TOKEN/ENCODING_AES_KEY are set */
+  wecom?: WecomCallback;
+  /** the WeCom app API client (cards, replies), when WECOM_SECRET/AGENT_ID are set */
+  wecomApi?: WecomApi;
   /** one tick of the engine (instances, hazards, alerts → outbox) */
   tickOnce(): ReturnType<typeof tick>;
   generateOnce(): ReturnType<typeof generateInstances>;
@@ -127,13 +135,37 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   ]) {
     channels.set(c.name, c);
   }
+  // WeCom self-built app: a card to each person with a userid (outbound), the callback (inbound)
+  const wecomLog = log.child({ channel: 'wecom' });
+  const wecomApi = config.wecom?.app
+    ? new WecomApi({ corpId: config.wecom.corpId, secret: config.wecom.app.secret, apiBase: config.wecom.apiBase, redis, prefix: config.redisPrefix, log: wecomLog })
+    : undefined;
+  const wecomApp = wecomApi && config.wecom?.app ? { api: wecomApi, agentId: config.wecom.app.agentId } : undefined;
+  if (wecomApp && !channels.has(WECOM_APP_CHANNEL)) {
+    // WeCom drops (silently) more than 30 messages per member per minute from one app
+    const memberThrottle = createRedisThrottle(redis, { prefix: config.redisPrefix, limit: WECOM_MEMBER_RATE_LIMIT, windowMs: WECOM_MEMBER_RATE_WINDOW_MS + config.robotRateMarginMs });
+    channels.set(WECOM_APP_CHANNEL, new WecomAppChannel({ ...wecomApp, memberThrottle, now: () => clock.now() }));
+  }
+  const wecom = config.wecom?.callback
+    ? new WecomCallback({
+        ...config.wecom.callback,
+        corpId: config.wecom.corpId,
+        redis,
+        prefix: config.redisPrefix,
+        clock,
+        log: wecomLog,
+        inbound: new WecomInbound({ prisma, clock, log: wecomLog, redis, prefix: config.redisPrefix, links, corpId: config.wecom.corpId, app: wecomApp, enterpriseCode: config.wecom.enterpriseCode }),
+      })
+    : undefined;
   const activeRobots = new Set([...Object.keys(config.robots), ...Object.keys(dingtalkGroups)]);
+  // the group-robot limit (20/min per robot) is per destination; the WeCom app throttles per member itself
+  const robotThrottle = createRedisThrottle(redis, { prefix: config.redisPrefix, limit: config.robotRateLimit, windowMs: config.robotRateWindowMs + config.robotRateMarginMs });
   const delivery: DeliveryDeps = {
     prisma,
     clock,
     log: log.child({ role: 'worker' }),
     channels,
-    throttle: createRedisThrottle(redis, { prefix: config.redisPrefix, limit: config.robotRateLimit, windowMs: config.robotRateWindowMs + config.robotRateMarginMs }),
+    throttle: { reserve: (key) => (key.startsWith(`${WECOM_APP_CHANNEL}:`) ? Promise.resolve({ ok: true as const }) : robotThrottle.reserve(key)) },
     links,
     publicUrl: config.publicUrl,
     maxAttempts: config.deliveryMaxAttempts,
@@ -148,7 +180,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const tickOnce = async () => {
     const end = metrics.tickDuration.startTimer();
     try {
-      return await tick({ prisma, clock, log: schedLog, batch: config.tickBatch, activeRobots });
+      return await tick({ prisma, clock, log: schedLog, batch: config.tickBatch, activeRobots, personal: wecomApp ? { channel: WECOM_APP_CHANNEL, companyCode: config.wecom?.enterpriseCode } : undefined });
     } finally {
       end();
     }
@@ -171,6 +203,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     delivery,
     files,
     dingtalk,
+    wecom,
+    wecomApi,
     tickOnce,
     generateOnce,
     relayOnce: () => relayOnce(relayDeps),
@@ -207,6 +241,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
           publicUrl: config.publicUrl,
           files,
           dingtalk,
+          wecom,
           migrationsCurrent: () => migrationStatus({ databaseUrl: config.databaseUrl }),
         });
         await new Promise<void>((resolve, reject) => {
@@ -234,6 +269,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
         await closed;
         clearTimeout(hard);
       }
+      // WeCom replies and card updates queued by callbacks already answered
+      await wecom?.idle();
       // 3. workers finish their current job (bull's close waits for active jobs), then pools close
       await queue.close(!workerStarted).catch((err) => log.warn({ err: (err as Error).message }, 'queue close'));
       await prisma.$disconnect();

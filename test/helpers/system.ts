@@ -81,6 +81,7 @@ export async function createTestSystem(opts: TestSystemOptions = {}): Promise<Te
     outboxToken: rt.outboxToken,
     publicUrl: config.publicUrl,
     files: rt.files,
+    wecom: rt.wecom,
     migrationsCurrent: () => migrationStatus({ databaseUrl: db.url }),
   });
 
