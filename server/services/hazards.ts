@@ -116,12 +116,17 @@ export async function withCodeRetry<T>(fn: () => Promise<T>): Promise<T> {
 
 /**
  * The next display code of a hazard: `YH` + local date (enterprise zone) + 4-digit sequence of the
- * day, e.g. YH202611300001. Unique per enterprise (a collision from a concurrent insert is retried
- * by `withCodeRetry`).
+ * day, e.g. YH202611300001. Unique per enterprise: the enterprise row is locked for the rest of the
+ * caller's transaction, so hazards of one enterprise are numbered one at a time (they arrive at
+ * human pace); `withCodeRetry` remains the fallback for a clash.
  */
 export async function nextHazardCode(tx: Tx, enterpriseId: number, tz: string, now: Date): Promise<string> {
+  await tx.$queryRaw(Prisma.sql`SELECT id FROM Enterprise WHERE id = ${enterpriseId} FOR UPDATE`);
   const prefix = `YH${localDateOf(now, tz).replace(/-/g, '')}`;
-  const last = await tx.hazard.findFirst({ where: { enterpriseId, code: { startsWith: prefix } }, orderBy: { code: 'desc' }, select: { code: true } });
+  // a locking read sees the latest committed rows, not the transaction's snapshot (REPEATABLE READ)
+  const [last] = await tx.$queryRaw<Array<{ code: string }>>(
+    Prisma.sql`SELECT code FROM Hazard WHERE enterpriseId = ${enterpriseId} AND code LIKE ${prefix + '%'} ORDER BY code DESC LIMIT 1 FOR UPDATE`,
+  );
   const seq = last ? Number(last.code.slice(prefix.length)) + 1 : 1;
   return `${prefix}${String(Number.isFinite(seq) ? seq : 1).padStart(4, '0')}`;
 }

@@ -74,6 +74,17 @@ describe('reporting', () => {
     expect(Number(next.body.code.slice(-4))).toBe(Number(res.body.code.slice(-4)) + 1);
   });
 
+  test('reports arriving at the same moment each get their own code (a clash on the daily number is retried)', async () => {
+    const p07 = await as('p07');
+    // with photos, the transaction has read (and fixed its snapshot) before it waits for the number
+    const photos = await uploadPhotos(sys, await sys.token('p07'), 1);
+    const res = await Promise.all(Array.from({ length: 6 }, (_, i) => p07.post('/api/v1/hazards', { ...base(), name: `并发上报 ${i}`, photos })));
+    expect(res.map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 201]);
+    const codes = res.map((r) => r.body.code as string);
+    expect(new Set(codes).size).toBe(6);
+    expect(await sys.rt.prisma.hazardTransition.count({ where: { hazardId: { in: res.map((r) => r.body.hazardId) } } })).toBe(6);
+  });
+
   test('the unit is taken from the measure; a measure of another unit is refused', async () => {
     const res = await (await as('p07')).post('/api/v1/hazards', { name: '压力表超检', dangerSrc: 1, hazardDangerType: 4, controlMeasureId: CM1 }).expect(201);
     expect((await sys.rt.prisma.hazard.findUniqueOrThrow({ where: { id: res.body.hazardId } })).riskUnitId).toBe(RU1);
