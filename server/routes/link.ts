@@ -9,6 +9,11 @@
  *
  * The action is taken as the link's recipient, recorded with channel "link" and the id of the
  * notification that carried the link. An expired link gets 410 with a plain explanation.
+ *
+ * Binding flow (issue #4, item 5): when the recipient has no chat account mapped for DingTalk (no
+ * directory id, no binding; shown only when the DingTalk app robot is configured) or for WeChat (no
+ * binding), the page shows their one-time code (services/identity.ts, valid 30 min, single use)
+ * with what to send: 「在钉钉群里 @机器人 发送：绑定 123456」 / 「在微信群里发送：绑定 123456」.
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -20,6 +25,7 @@ import { acknowledgeAlert, clearAlertByHand, getAlertView, handleAlert, loadActo
 import { CLEAR_ROLES, DENIALS } from '../domain/alert-permissions';
 import { alertCode, detailLines, formatLocal, type AlertDetail } from '../domain/render';
 import { ALERT_KIND_NAMES, type AlertKind } from '../domain/escalation';
+import { issueBindingCode } from '../services/identity';
 
 const EVENT_NAMES: Record<string, string> = {
   opened: '预警产生',
@@ -69,6 +75,27 @@ export function linkRoutes(deps: AppDeps): Router {
     }
   };
 
+  /**
+   * The binding card for a person, or '' when every chat account they could use is mapped.
+   * Issuing is idempotent while the code is fresh (identity.ts), so reloading shows the same code.
+   */
+  const bindingCard = async (personId: number, tz: string): Promise<string> => {
+    const [p, bound] = await Promise.all([
+      deps.prisma.person.findUniqueOrThrow({ where: { id: personId }, select: { dingtalkUserId: true } }),
+      deps.prisma.chatIdentity.findMany({ where: { personId, platform: { in: ['dingtalk', 'wechat'] } }, select: { platform: true } }),
+    ]);
+    const has = new Set(bound.map((b) => b.platform));
+    const where: string[] = [];
+    if (deps.dingtalk && !p.dingtalkUserId && !has.has('dingtalk')) where.push('在钉钉群里 @机器人（或私聊机器人）发送');
+    if (!has.has('wechat')) where.push('在微信群里发送');
+    if (where.length === 0) return '';
+    const { code, expiresAt } = await issueBindingCode(deps.prisma, deps.clock, personId);
+    return `<div class="card"><h2>绑定聊天账号</h2>
+<div>绑定后可直接在群里回复“确认 A123”处理预警。</div>
+${where.map((w) => `<div>${esc(w)}：<b class="bind-code">绑定 ${esc(code)}</b></div>`).join('\n')}
+<div class="muted">绑定码 ${esc(code)} 仅限本人使用一次，${esc(formatLocal(expiresAt, tz))} 前有效。</div></div>`;
+  };
+
   /** Errors on this page are shown as a page, not JSON: a phone opened it. */
   const asPage = async (ctx: Context, fn: () => Promise<void>) => {
     try {
@@ -90,6 +117,7 @@ export function linkRoutes(deps: AppDeps): Router {
       const tz = detail.tz;
       const now = deps.clock.now();
       const me = await deps.prisma.person.findUniqueOrThrow({ where: { id: actor.personId }, select: { name: true } });
+      const binding = await bindingCard(actor.personId, tz);
       const done = typeof ctx.query.done === 'string' ? DONE[ctx.query.done] : undefined;
       const err = typeof ctx.query.error === 'string' ? ERRORS[ctx.query.error] ?? '操作未完成，请重试' : undefined;
       const cleared = a.state === 'cleared';
@@ -113,6 +141,7 @@ ${canClear ? `<form method="post" action="${base}/clear"><textarea name="reason"
 <div class="card">${detailLines(a.kind as AlertKind, detail, now).map((l) => `<div>${esc(l)}</div>`).join('')}
 <div class="muted">当前：第${a.level}级 · ${cleared ? '已销警' : a.ackUntil && a.ackUntil > now ? `已确认，暂停提醒至 ${esc(formatLocal(a.ackUntil, tz))}` : '待确认'} · 您：${esc(me.name)}</div></div>
 ${actions}
+${binding}
 <div class="card"><h2>处理记录</h2><table>${history}</table></div>`,
       );
     }),

@@ -369,4 +369,37 @@ describe('DingTalk app robot on the demo plant', () => {
     expect(c.fake.openApiPosts).toHaveLength(1);
     expect(String(c.fake.openApiPosts[0].msgParam.content)).toContain('可用指令');
   });
+
+  test('binding flow from the alert link page: the code is shown while DingTalk is unmapped, 绑定 <code> from DingTalk binds, then the DingTalk line goes away', async () => {
+    c = await setup();
+    await c.sys.cycle();
+    const alert = await majorHazardAlert(c);
+    const p12 = await c.sys.person('p12');
+    const page = async () => {
+      const url = new URL(await c!.sys.rt.links.url({ alertId: alert.id, personId: p12, notificationId: null }));
+      const res = await request(c!.app.callback()).get(url.pathname);
+      expect(res.status).toBe(200);
+      return res.text;
+    };
+    // with his DingTalk directory id there is nothing to bind on DingTalk (WeChat still unbound)
+    let html = await page();
+    expect(html).not.toContain('在钉钉群里');
+    expect(html).toContain('在微信群里发送');
+
+    await c.sys.rt.prisma.person.update({ where: { id: p12 }, data: { dingtalkUserId: null } });
+    html = await page();
+    const m = /在钉钉群里[^<]*：<b class="bind-code">绑定 (\d{6})<\/b>/.exec(html);
+    expect(m).not.toBeNull();
+    const code = m![1];
+    // reloading shows the same code
+    expect(await page()).toContain(`绑定 ${code}`);
+
+    await post(c, c.fake.callback({ text: `绑定 ${code}`, senderStaffId: 'dt9912', senderNick: '黄涛' }));
+    expect(JSON.stringify(c.fake.sessionPosts[0].body)).toContain('绑定成功');
+    html = await page();
+    expect(html).not.toContain('在钉钉群里');
+    expect(html).toContain('在微信群里发送');
+    // WeChat still needs a code: a fresh one (the first is used up)
+    expect(html).not.toContain(`绑定 ${code}`);
+  });
 });
