@@ -160,6 +160,27 @@ const sample = (s: Json, _name: string, fx: Fixtures): unknown =>
 const namesRows = (body: unknown): boolean =>
   body !== null && typeof body === 'object' && Object.entries(body as Json).some(([k, v]) => (FIELD_FIXTURES[k] && v !== undefined) || namesRows(v));
 
+/**
+ * The other enterprise's write naming our rows, once per optional row field (with only the required
+ * fields besides), so each reference is shown to be refused, not just the first one a service checks.
+ * @returns a failure text, or undefined
+ */
+async function eachRowFieldRefused(r: Route, full: Json): Promise<string | undefined> {
+  const required = new Set(((r.body ? (z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) as Json) : {}).required ?? []) as string[]);
+  const optionalRows = Object.keys(full).filter((k) => FIELD_FIXTURES[k] && !required.has(k));
+  if (optionalRows.length < 2) return undefined;
+  for (const f of optionalRows) {
+    const variant = Object.fromEntries(Object.entries(full).filter(([k]) => k === f || !optionalRows.includes(k)));
+    const res = await request(http)[r.method](url(r, {}, {})).set('authorization', `Bearer ${token.other}`).send(variant);
+    const code = (res.body as { code?: string }).code;
+    if (res.status < 400) return `a write naming only our ${f} succeeded (${res.status})`;
+    if (res.status >= 500) return `server error ${res.status} with our ${f}`;
+    if (code === 'invalid_input' && !refusesEveryRowField({ [f]: variant[f] }, (res.body as Json).details))
+      return `with only our ${f}: 400 invalid_input for another reason, the isolation check proves nothing (${JSON.stringify((res.body as Json).details)})`;
+  }
+  return undefined;
+}
+
 /** Whether a 400's details name every top-level row field of `body` (e.g. riskUnitId: "not found in this enterprise"). */
 function refusesEveryRowField(body: unknown, details: unknown): boolean {
   const fields = Object.keys((body ?? {}) as Json).filter((k) => FIELD_FIXTURES[k]);
@@ -360,7 +381,15 @@ function printMatrix(): string {
       return (cell ? `${cell.status}${cell.perm ? 'p' : ''}${cell.failure ? '!' : ''}` : '-').padEnd(5);
     }).join('')}`;
   });
-  return [head, ...lines, '', `p = the registry's permission 403; ! = failing cell (${failures.length}):`, ...failures.map((f) => f.text)].join('\n');
+  // PRINT_AUTHZ_MATRIX=codes: the error code of every 4xx cell of the other enterprise and the cross column too
+  const codes =
+    process.env.PRINT_AUTHZ_MATRIX === 'codes'
+      ? ROUTES.flatMap((r) => ['other', 'cross'].flatMap((c) => {
+          const cell = matrix.get(keyOf(r))?.get(c);
+          return cell && cell.status >= 400 ? [`${keyOf(r)} [${c}] ${cell.status} ${cell.code ?? ''}`] : [];
+        }))
+      : [];
+  return [head, ...lines, '', ...codes, `p = the registry's permission 403; ! = failing cell (${failures.length}):`, ...failures.map((f) => f.text)].join('\n');
 }
 
 /** Fails with the printed matrix when a cell of these columns failed. */
@@ -455,8 +484,9 @@ describe('the matrix', () => {
         }
       } else if (namesRows(body)) {
         if (res.status < 400) failure = `a write naming our rows succeeded (${res.status})`;
+        else if (!failure) failure = await eachRowFieldRefused(r, body as Json);
         // a 400 invalid_input proves the isolation only when it names every row field we sent as the problem
-        else if (code === 'invalid_input' && !refusesEveryRowField(body, (res.body as Json).details)) failure = `generated body invalid, the isolation check proves nothing: add BODY_OVERRIDES (${JSON.stringify(body)} → ${JSON.stringify((res.body as Json).details)})`;
+        if (!failure && code === 'invalid_input' && !refusesEveryRowField(body, (res.body as Json).details)) failure = `generated body invalid, the isolation check proves nothing: add BODY_OVERRIDES (${JSON.stringify(body)} → ${JSON.stringify((res.body as Json).details)})`;
       }
       record(r, 'other', { status: res.status, code, perm, failure });
     }
