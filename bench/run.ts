@@ -350,8 +350,14 @@ async function main(): Promise<void> {
         },
       } as unknown as Bull.Queue<DeliveryJob>;
       const tickResults: TickResult[] = [];
-      const tickLoop = new Loop(run.tickMs, async () => tickResults.push(await tick(deps)));
-      const relayLoop = new Loop(run.relayMs, () => relayOnce({ prisma, clock: systemClock, queue: timedQueue, log, batch: BATCH, staleMs: defaults.relayStaleMs }));
+      const relay = () => relayOnce({ prisma, clock: systemClock, queue: timedQueue, log, batch: BATCH, staleMs: defaults.relayStaleMs });
+      // as server/runtime.ts does: a tick that wrote messages hands them to the queue at once
+      const tickLoop = new Loop(run.tickMs, async () => {
+        const r = await tick(deps);
+        tickResults.push(r);
+        if (r.notifications) await relay();
+      });
+      const relayLoop = new Loop(run.relayMs, relay);
       tickLoop.start();
       relayLoop.start();
       const end = t0 + LAG_SECONDS * 1000 + Math.max(10_000, 2 * (run.tickMs + run.relayMs));
