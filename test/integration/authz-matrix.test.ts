@@ -539,6 +539,15 @@ describe('the matrix', () => {
       const { res, code, perm } = await send(r, 'cross', { fx: second });
       let failure: string | undefined;
       if (res.status !== 404) failure = `expected 404, got ${res.status} ${code}${code === 'invalid_input' ? ' (generated body invalid: add BODY_OVERRIDES)' : ''}`;
+      // a route naming a row inside a row (extension of a hazard, shutdown of a unit): our parent, their child
+      const names = [...r.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
+      if (!failure && names.length > 1) {
+        const ours = pathParams(r, demo)!;
+        const theirs = pathParams(r, second)!;
+        const mixed = { ...theirs, [names[0]]: ours[names[0]] };
+        const m = await send(r, 'cross', { fx: demo, params: mixed });
+        if (m.res.status !== 404) failure = `our ${names[0]} with the second plant's ${names.slice(1).join(', ')}: expected 404, got ${m.res.status} ${m.code}`;
+      }
       record(r, 'cross', { status: res.status, code, perm, failure });
     }
     assertNoFailures('cross');
