@@ -156,6 +156,41 @@ function stripPlanMeta(plan: unknown): unknown {
   return rest;
 }
 
+// ───────────────────────────── who manages a hazard / a unit ─────────────────────────────
+
+/** Enterprise-wide roles that manage every hazard (confirm, reject, 治理方案) and every unit's 停用检修. */
+export const ENTERPRISE_OVERSIGHT_ROLES = ['safety_dept', 'safety_director', 'principal', 'enterprise_admin'] as const;
+
+/**
+ * Who confirms or rejects a hazard and sets its 治理方案 (beyond the hazards.confirm permission):
+ * the oversight roles and the 技术负责人 for every hazard; anyone else only for hazards of a unit
+ * they head (the unit's head or the head of its department or one above it) — the 氯化车间 head does
+ * not confirm the tank farm's hazards.
+ */
+export function hazardManagerDenied(f: { roles: readonly string[]; headsUnit: boolean }): RuleViolation | null {
+  if (f.headsUnit || f.roles.some((r) => (ENTERPRISE_OVERSIGHT_ROLES as readonly string[]).includes(r) || r === 'technical_head')) return null;
+  return v('forbidden', '只有该风险单元的负责人或安全管理人员可以处理此隐患', "only the head of the hazard's risk unit or safety staff may do this");
+}
+
+/**
+ * Who shuts a risk unit down for maintenance or brings it back (beyond units.shutdown): the
+ * oversight roles, the head of the unit (or its department), and the 包保责任人 of its 重大危险源.
+ */
+export function shutdownDenied(f: { roles: readonly string[]; headsUnit: boolean; mhsResponsible: boolean }): RuleViolation | null {
+  if (f.headsUnit || f.mhsResponsible || f.roles.some((r) => (ENTERPRISE_OVERSIGHT_ROLES as readonly string[]).includes(r))) return null;
+  return v('forbidden', '只有该风险单元的负责人、包保责任人或安全管理人员可以停用检修', "only the unit's head, its 包保责任人 or safety staff may shut it down");
+}
+
+/**
+ * Who accepts or sends back a rectification: the acceptor, someone who leads them, or an oversight
+ * role — never the rectifier judging their own fix (unless they are also the named acceptor, as in
+ * 即查即改).
+ */
+export function acceptorDenied(f: { actorId: number; rectifierId: number | null; acceptorId: number | null; actsForAcceptor: boolean }): RuleViolation | null {
+  if (f.rectifierId === f.actorId && f.acceptorId !== f.actorId) return v('forbidden', '整改责任人不能验收自己的整改', 'the rectifier may not accept or send back their own rectification');
+  return f.actsForAcceptor ? null : v('forbidden', '只有验收人或其上级可以验收或退回', 'only the acceptor or their superior may accept or send back');
+}
+
 // ───────────────────────────── extensions (延期) ─────────────────────────────
 
 /**

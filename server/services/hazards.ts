@@ -18,8 +18,11 @@ import type { Clock } from '../clock';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../errors';
 import { HAZARD_STATE_NAMES, OPEN_HAZARD_STATES, nextHazardState, type HazardAction, type HazardState } from '../domain/hazard-state';
 import {
+  acceptorDenied,
   classificationProblem,
+  hazardManagerDenied,
   confirmProblem,
+  ENTERPRISE_OVERSIGHT_ROLES,
   effectiveDangerLevel,
   GOVERNMENT_SRC,
   hazardPlanSchema,
@@ -40,7 +43,7 @@ import { isSuperiorOf, loadOrg, type OrgSnapshot } from './org';
 type Tx = Prisma.TransactionClient;
 
 /** Enterprise-wide oversight roles (安全管理部门, 安全总监, 主要负责人, 企业管理员). */
-export const OVERSIGHT = ['safety_dept', 'safety_director', 'principal', 'enterprise_admin'];
+export const OVERSIGHT: readonly string[] = ENTERPRISE_OVERSIGHT_ROLES;
 /** Every alert kind whose subject is a hazard: all end when the hazard is closed. */
 export const HAZARD_ALERT_KINDS: AlertKind[] = ['hazard_due_soon', 'hazard_overdue', 'major_hazard', 'hazard_late_entry'];
 
@@ -84,15 +87,12 @@ async function mayActFor(prisma: PrismaClient, actor: Actor, personId: number | 
   return isSuperiorOf(await loadOrg(prisma, actor.enterpriseId), actor.personId, personId);
 }
 
-/**
- * Who manages a hazard (confirm, reject, 治理方案): oversight roles and the 技术负责人 for every
- * hazard; a department head (or other manager) for hazards of the units they head.
- * @throws 403 forbidden
- */
+/** @throws 403 forbidden unless the actor manages the hazard (rule: hazardManagerDenied) */
 async function assertManages(prisma: PrismaClient, actor: Actor, unit: { headPersonId: number | null; departmentId: number | null } | null): Promise<void> {
-  if (isOversight(actor.roles) || actor.roles.includes('technical_head')) return;
-  if (headsUnit(await loadOrg(prisma, actor.enterpriseId), actor.personId, unit)) return;
-  throw forbidden('只有该风险单元的负责人或安全管理人员可以处理此隐患', 'only the head of the hazard\'s risk unit or safety staff may do this');
+  const quick = hazardManagerDenied({ roles: actor.roles, headsUnit: false });
+  if (!quick) return;
+  const denied = hazardManagerDenied({ roles: actor.roles, headsUnit: headsUnit(await loadOrg(prisma, actor.enterpriseId), actor.personId, unit) });
+  if (denied) throw violation(denied, 403);
 }
 
 const retryable = (e: unknown) => {
@@ -615,10 +615,10 @@ export async function rectifyHazard(prisma: PrismaClient, clock: Clock, actor: A
   });
 }
 
-/** The acceptor (or their superior / oversight); never the rectifier judging their own fix (unless also the named acceptor). */
-async function assertAcceptor(prisma: PrismaClient, actor: Actor, h: { acceptorId: number | null; rectifierId: number | null }, zh: string, en: string) {
-  const self = h.rectifierId === actor.personId && h.acceptorId !== actor.personId;
-  if (self || !(await mayActFor(prisma, actor, h.acceptorId))) throw forbidden(zh, en);
+/** @throws 403 forbidden (rule: acceptorDenied) */
+async function assertAcceptor(prisma: PrismaClient, actor: Actor, h: { acceptorId: number | null; rectifierId: number | null }) {
+  const denied = acceptorDenied({ actorId: actor.personId, rectifierId: h.rectifierId, acceptorId: h.acceptorId, actsForAcceptor: await mayActFor(prisma, actor, h.acceptorId) });
+  if (denied) throw violation(denied, 403);
 }
 
 /**
@@ -629,7 +629,7 @@ async function assertAcceptor(prisma: PrismaClient, actor: Actor, h: { acceptorI
 export async function acceptHazard(prisma: PrismaClient, clock: Clock, actor: Actor, hazardId: number, input: { comment?: string; photos?: number[] }) {
   const h = await loadHazard(prisma, actor, hazardId);
   assertCan(h.state, 'accept');
-  await assertAcceptor(prisma, actor, h, '只有验收人或其上级可以验收', 'only the acceptor or their superior may accept');
+  await assertAcceptor(prisma, actor, h);
   const now = clock.now();
   const photos = input.photos ?? [];
   return prisma.$transaction(async (tx) => {
@@ -648,7 +648,7 @@ export async function acceptHazard(prisma: PrismaClient, clock: Clock, actor: Ac
 export async function sendBackHazard(prisma: PrismaClient, clock: Clock, actor: Actor, hazardId: number, input: { comment: string; photos?: number[] }) {
   const h = await loadHazard(prisma, actor, hazardId);
   assertCan(h.state, 'send_back');
-  await assertAcceptor(prisma, actor, h, '只有验收人或其上级可以退回', 'only the acceptor or their superior may send back');
+  await assertAcceptor(prisma, actor, h);
   if (!input.comment?.trim()) throw badRequest('comment_required', '请填写退回原因', 'a comment is required');
   const now = clock.now();
   const photos = input.photos ?? [];

@@ -15,13 +15,14 @@
  */
 import { Prisma, type PrismaClient } from '../db';
 import type { Clock } from '../clock';
-import { badRequest, conflict, forbidden, notFound } from '../errors';
+import { badRequest, conflict, notFound } from '../errors';
 import { isSuspendedBy, shutdownsOverlap } from '../domain/shutdown';
 import { taskDueSoonAt } from '../domain/escalation';
 import { clearAlertsFor, loadPolicy } from './alerts';
 import type { Actor } from './alert-actions';
 import { loadOrg } from './org';
-import { headsUnit, OVERSIGHT } from './hazards';
+import { headsUnit, violation } from './hazards';
+import { shutdownDenied } from '../domain/hazard-rules';
 
 type Tx = Prisma.TransactionClient;
 
@@ -34,17 +35,13 @@ async function loadUnit(prisma: PrismaClient, actor: Actor, unitId: number) {
   return u;
 }
 
-/**
- * Who may shut a unit down or bring it back (beyond the units.shutdown permission): oversight roles,
- * the head of the unit or its department, and the 包保责任人 of the unit's 重大危险源.
- * @throws 403 forbidden
- */
+/** @throws 403 forbidden (rule: shutdownDenied in server/domain/hazard-rules.ts) */
 async function assertMayShutDown(prisma: PrismaClient, actor: Actor, u: Awaited<ReturnType<typeof loadUnit>>) {
-  if (actor.roles.some((r) => OVERSIGHT.includes(r))) return;
   const mhs = u.riskObject.majorHazardSource;
-  if (mhs && [mhs.principalId, mhs.technicalId, mhs.operationalId].includes(actor.personId)) return;
-  if (headsUnit(await loadOrg(prisma, actor.enterpriseId), actor.personId, u)) return;
-  throw forbidden('只有该风险单元的负责人、包保责任人或安全管理人员可以停用检修', 'only the unit\'s head, its 包保责任人 or safety staff may shut it down');
+  const mhsResponsible = !!mhs && [mhs.principalId, mhs.technicalId, mhs.operationalId].includes(actor.personId);
+  if (!shutdownDenied({ roles: actor.roles, headsUnit: false, mhsResponsible })) return;
+  const denied = shutdownDenied({ roles: actor.roles, headsUnit: headsUnit(await loadOrg(prisma, actor.enterpriseId), actor.personId, u), mhsResponsible });
+  if (denied) throw violation(denied, 403);
 }
 
 /** Locks the unit row: shutdown changes of one unit are serialised (overlap checks hold). */

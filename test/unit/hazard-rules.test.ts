@@ -3,8 +3,11 @@
  * major-criteria.ts, shutdown.ts, hazard-state.ts): tables of inputs → verdicts.
  */
 import {
+  acceptorDenied,
   classificationProblem,
   confirmProblem,
+  hazardManagerDenied,
+  shutdownDenied,
   effectiveDangerLevel,
   extensionDateProblem,
   extensionDecisionDenied,
@@ -121,6 +124,38 @@ describe('extensions', () => {
     ['重大: the 主要负责人 deciding their own request', { dangerLevel: 1, roles: ['principal'], actorId: 2 }, 'own_request'],
   ])('who decides: %s', (_n, facts, code) => {
     expect(extensionDecisionDenied(f(facts))?.code ?? null).toBe(code);
+  });
+});
+
+describe('who manages a hazard, a unit shutdown, an acceptance', () => {
+  test.each<[string[], boolean, boolean]>([
+    [['department_head'], true, true],
+    [['department_head'], false, false],
+    [['operational_head'], false, false],
+    [['technical_head'], false, true],
+    [['safety_dept'], false, true],
+    [['safety_director'], false, true],
+    [['principal'], false, true],
+    [['enterprise_admin'], false, true],
+    [['frontline'], false, false],
+    [['post_leader'], true, true],
+  ])('manager %j heading the unit: %s → allowed %s', (roles, headsUnit, allowed) => {
+    expect(hazardManagerDenied({ roles, headsUnit }) === null).toBe(allowed);
+  });
+
+  test('shutdown: oversight, the unit head, the 包保责任人; not the 技术负责人 by role alone', () => {
+    expect(shutdownDenied({ roles: ['department_head'], headsUnit: true, mhsResponsible: false })).toBeNull();
+    expect(shutdownDenied({ roles: ['operational_head'], headsUnit: false, mhsResponsible: true })).toBeNull();
+    expect(shutdownDenied({ roles: ['safety_dept'], headsUnit: false, mhsResponsible: false })).toBeNull();
+    expect(shutdownDenied({ roles: ['department_head'], headsUnit: false, mhsResponsible: false })?.code).toBe('forbidden');
+    expect(shutdownDenied({ roles: ['technical_head'], headsUnit: false, mhsResponsible: false })?.code).toBe('forbidden');
+  });
+
+  test('acceptance: the acceptor or who acts for them; never the rectifier on their own fix, unless also the acceptor', () => {
+    expect(acceptorDenied({ actorId: 1, rectifierId: 2, acceptorId: 1, actsForAcceptor: true })).toBeNull();
+    expect(acceptorDenied({ actorId: 1, rectifierId: 1, acceptorId: 3, actsForAcceptor: true })?.en).toMatch(/own rectification/);
+    expect(acceptorDenied({ actorId: 1, rectifierId: 1, acceptorId: 1, actsForAcceptor: true })).toBeNull();
+    expect(acceptorDenied({ actorId: 4, rectifierId: 2, acceptorId: 3, actsForAcceptor: false })?.code).toBe('forbidden');
   });
 });
 
