@@ -285,6 +285,10 @@ export class WecomInbound {
     if (!this.o.app) return 0;
     const label = await this.currentLabel(alertId);
     if (!label) return 0;
+    // the cards already say this (e.g. a second person's 确认): nothing to change
+    const labelKey = `${this.o.prefix}:wecom:cardlabel:${alertId}`;
+    if ((await this.o.redis.get(labelKey)) === label) return 0;
+    await this.o.redis.set(labelKey, label, 'PX', WECOM_RESPONSE_CODE_TTL_MS);
     const now = this.o.clock.now();
     const rows = await this.o.prisma.notification.findMany({
       where: { alertId, channel: WECOM_APP_CHANNEL, state: 'sent', sentAt: { gte: new Date(now.getTime() - WECOM_RESPONSE_CODE_TTL_MS) } },
@@ -303,18 +307,20 @@ export class WecomInbound {
     return updated;
   }
 
-  /** The label for the alert's cards from its latest human step, or null while nobody acted. */
+  /**
+   * The label for the alert's cards, or null while nobody acted: 已销警 (· who, when by hand) once
+   * cleared, else 已处置 · the last handler, else 已确认 · the FIRST acknowledger — so a second
+   * person's 确认 does not relabel everyone's card (it only updates their own).
+   */
   private async currentLabel(alertId: number): Promise<string | null> {
-    const a = await this.o.prisma.alert.findUnique({ where: { id: alertId }, select: { state: true } });
+    const a = await this.o.prisma.alert.findUnique({ where: { id: alertId }, select: { state: true, ackedById: true, handledById: true, clearedById: true } });
     if (!a) return null;
-    const ev = await this.o.prisma.alertEvent.findFirst({
-      where: { alertId, type: { in: ['acknowledged', 'handled', 'cleared'] } },
-      orderBy: [{ at: 'desc' }, { id: 'desc' }],
-      include: { actor: { select: { name: true } } },
-    });
-    if (a.state === 'cleared') return cardDoneLabel('cleared', ev?.type === 'cleared' ? ev.actor?.name : null);
-    if (!ev || ev.type === 'cleared') return null;
-    return cardDoneLabel(ev.type as 'acknowledged' | 'handled', ev.actor?.name);
+    const personId = a.state === 'cleared' ? a.clearedById : (a.handledById ?? a.ackedById);
+    const name = personId ? (await this.o.prisma.person.findUnique({ where: { id: personId }, select: { name: true } }))?.name : null;
+    if (a.state === 'cleared') return cardDoneLabel('cleared', name);
+    if (a.handledById) return cardDoneLabel('handled', name);
+    if (a.ackedById) return cardDoneLabel('acknowledged', name);
+    return null;
   }
 
   /** The notification whose card has this task id (the clicked card), when it is one of ours. */
