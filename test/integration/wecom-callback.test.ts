@@ -10,6 +10,10 @@ import { createTestSystem, type TestSystem } from '../helpers/system';
 import { FakeWecomApp, WECOM_VECTORS as V, WecomCallbackDriver, envelope, vectorRequests, type CallbackRequest } from '../fakes/wecom-app';
 import { decryptWecom } from '../../server/services/wecom-crypto';
 import type { ReceivedMessage } from '../../server/services/wecom-callback';
+import { WecomInbound } from '../../server/services/wecom-inbound';
+import { createApp } from '../../server/app';
+import { loadConfig, ConfigError } from '../../server/config';
+import request from 'supertest';
 
 const at = (unixSeconds: number) => new Date(unixSeconds * 1000);
 
@@ -205,6 +209,76 @@ describe('vector set A (企业号 sample: token QDG6eK, corp wx5823bf96d3bd56c7)
     await sys.rt.wecom!.idle();
     expect(seen).toHaveLength(1);
     expect(fake.sent.filter((s) => s.touser.includes('mycreate'))).toHaveLength(1);
+  });
+  it('a failure while acting answers 500 and keeps no replay key, so WeCom’s retry of the same request does it', async () => {
+    sys.clock.set(at(V.A2.timestamp + 10));
+    const d = driver();
+    const req1 = d.postRequest(d.textXml('mycreate', 'retry me', { msgId: '9000000000000000777' }));
+    const spy = jest.spyOn(WecomInbound.prototype, 'handle').mockRejectedValueOnce(new Error('database unreachable'));
+    try {
+      const [first] = await d.deliver(app(), req1);
+      expect(first.status).toBe(500);
+      await sys.rt.wecom!.idle();
+      expect(fake.sent).toHaveLength(0);
+      const [second] = await d.deliver(app(), req1);
+      expect(second).toMatchObject({ status: 200, text: '' });
+    } finally {
+      spy.mockRestore();
+    }
+    await sys.rt.wecom!.idle();
+    expect(seen).toHaveLength(1);
+    expect(fake.sent.map((x) => x.touser)).toEqual([['mycreate']]);
+  });
+
+  it('without WECOM_CALLBACK_TOKEN / WECOM_ENCODING_AES_KEY the route answers 404 wecom_not_configured', async () => {
+    const bare = createApp({
+      prisma: sys.rt.prisma,
+      redis: sys.rt.redis,
+      clock: sys.clock,
+      log: (await import('../../server/logger')).createLogger('silent'),
+      metrics: sys.rt.metrics,
+      links: sys.rt.links,
+      outboxToken: sys.rt.outboxToken,
+      publicUrl: sys.config.publicUrl,
+      migrationsCurrent: async () => ({ current: true, pending: [] }),
+    });
+    const r = await request(bare.callback()).get(req.A1.url).expect(404);
+    expect(r.body.code).toBe('wecom_not_configured');
+  });
+});
+
+describe('WECOM_* configuration', () => {
+  const problems = (env: Record<string, string>) => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (e) {
+      if (e instanceof ConfigError) return e.problems;
+      throw e;
+    }
+  };
+
+  it('pairs go together, the corp id is required with them, and the key/token shapes are checked', () => {
+    expect(problems({ WECOM_CORP_ID: 'ww1', WECOM_SECRET: 's' }).join()).toContain('WECOM_AGENT_ID');
+    expect(problems({ WECOM_CORP_ID: 'ww1', WECOM_CALLBACK_TOKEN: 'abc' }).join()).toContain('WECOM_ENCODING_AES_KEY');
+    expect(problems({ WECOM_SECRET: 's', WECOM_AGENT_ID: '1000002' }).join()).toContain('WECOM_CORP_ID');
+    expect(problems({ WECOM_CORP_ID: 'ww1' }).join()).toContain('WECOM_CORP_ID');
+    expect(problems({ WECOM_CORP_ID: 'ww1', WECOM_CALLBACK_TOKEN: 'abc', WECOM_ENCODING_AES_KEY: 'tooshort' }).join()).toContain('WECOM_ENCODING_AES_KEY');
+    expect(problems({ WECOM_CORP_ID: 'ww1', WECOM_CALLBACK_TOKEN: 'has space', WECOM_ENCODING_AES_KEY: V.A.encodingAesKey }).join()).toContain('WECOM_CALLBACK_TOKEN');
+    expect(problems({ WECOM_CORP_ID: 'ww1', WECOM_SECRET: 's', WECOM_AGENT_ID: 'abc' }).join()).toContain('WECOM_AGENT_ID');
+  });
+
+  it('a valid set: the app sends when secret + agent id are set, the callback runs when token + key are', () => {
+    const c = loadConfig({ WECOM_CORP_ID: V.A.corpId, WECOM_AGENT_ID: '218', WECOM_SECRET: 's', WECOM_CALLBACK_TOKEN: V.A.token, WECOM_ENCODING_AES_KEY: V.A.encodingAesKey });
+    expect(c.wecom).toEqual({
+      corpId: V.A.corpId,
+      apiBase: 'https://qyapi.weixin.qq.com',
+      app: { agentId: 218, secret: 's' },
+      callback: { token: V.A.token, encodingAesKey: V.A.encodingAesKey, windowMs: 300_000 },
+      enterpriseCode: undefined,
+    });
+    expect(loadConfig({}).wecom).toBeUndefined();
+    expect(loadConfig({ WECOM_CORP_ID: 'ww1', WECOM_CALLBACK_TOKEN: 'abc', WECOM_ENCODING_AES_KEY: V.A.encodingAesKey }).wecom?.app).toBeUndefined();
   });
 });
 
