@@ -238,6 +238,12 @@ export function changedFields<D extends object>(row: object, desired: D): Partia
 }
 const isEmpty = (o: object) => Object.keys(o).length === 0;
 
+/**
+ * A stored row as read in the writing transaction: the write functions compare it with the desired
+ * values and write only what differs (callers already hold it — no second read per row).
+ */
+type Stored = { id: number } & object;
+
 /** Merges a PATCH body onto the stored row: undefined keeps, null clears. */
 function merged<T extends object>(row: T, patch: Partial<Record<keyof T, unknown>>): T {
   const out = { ...row } as Record<string, unknown>;
@@ -312,15 +318,20 @@ export async function listMajorHazardSources(prisma: PrismaClient, actor: Actor,
   return { total, items: rows.map(mhsView) };
 }
 
+/** The row a new 重大危险源 is inserted as. */
+export function mhsCreateData(enterpriseId: number, d: MajorHazardSourceData): Prisma.MajorHazardSourceCreateManyInput {
+  return { enterpriseId, ...d, rValue: dec(d.rValue, 2) };
+}
+
 /**
- * Writes a 重大危险源 (create when `existing` is null, else only the changed fields). A new
+ * Writes a 重大危险源 (create when `existing` — the stored row — is null, else only the changed fields). A new
  * 包保责任人 takes over the 包保 tasks of that role from the previous one (the tasks belong to the
  * duty, not the person). Values are NOT checked here. @returns the row and what happened
  */
 export async function writeMajorHazardSource(tx: Tx, enterpriseId: number, existing: { id: number; principalId: number | null; technicalId: number | null; operationalId: number | null } | null, d: MajorHazardSourceData) {
-  const data = { ...d, rValue: dec(d.rValue, 2) };
-  if (!existing) return { id: (await tx.majorHazardSource.create({ data: { enterpriseId, ...data } })).id, outcome: 'created' as const };
-  const changed = changedFields(await tx.majorHazardSource.findUniqueOrThrow({ where: { id: existing.id } }), data);
+  const data = mhsCreateData(enterpriseId, d);
+  if (!existing) return { id: (await tx.majorHazardSource.create({ data })).id, outcome: 'created' as const };
+  const changed = changedFields(existing, data);
   if (isEmpty(changed)) return { id: existing.id, outcome: 'unchanged' as const };
   await tx.majorHazardSource.update({ where: { id: existing.id }, data: changed });
   for (const [workType, role] of Object.entries(BAOBAO_ROLE)) {
@@ -443,12 +454,12 @@ export function objectHazardCodeIssue(given: string | null, sourceHazardCode: st
 }
 
 /** Writes a risk object (create or changed fields only). @returns id and outcome */
-export async function writeRiskObject(tx: Tx, enterpriseId: number, existingId: number | null, d: RiskObjectData) {
-  if (existingId === null) return { id: (await tx.riskObject.create({ data: { enterpriseId, ...d } })).id, outcome: 'created' as const };
-  const changed = changedFields(await tx.riskObject.findUniqueOrThrow({ where: { id: existingId } }), d);
-  if (isEmpty(changed)) return { id: existingId, outcome: 'unchanged' as const };
-  await tx.riskObject.update({ where: { id: existingId }, data: changed });
-  return { id: existingId, outcome: 'updated' as const };
+export async function writeRiskObject(tx: Tx, enterpriseId: number, existing: Stored | null, d: RiskObjectData) {
+  if (existing === null) return { id: (await tx.riskObject.create({ data: { enterpriseId, ...d } })).id, outcome: 'created' as const };
+  const changed = changedFields(existing, d);
+  if (isEmpty(changed)) return { id: existing.id, outcome: 'unchanged' as const };
+  await tx.riskObject.update({ where: { id: existing.id }, data: changed });
+  return { id: existing.id, outcome: 'updated' as const };
 }
 
 /** @throws AppError 400 invalid_input, 404 not_found, 409 duplicate_code */
@@ -477,7 +488,7 @@ export async function saveRiskObject(prisma: PrismaClient, actor: Actor, existin
     }
     if (issues.length) throw invalidInput(issues);
     await ensureCodeFree((a) => tx.riskObject.findFirst(a), enterpriseId, v.code, existingId, '风险分析对象');
-    const { id } = await writeRiskObject(tx, enterpriseId, existingId, { ...v, hazardCode: v.hazardCode || null }).catch(onDuplicate('风险分析对象', v.code));
+    const { id } = await writeRiskObject(tx, enterpriseId, row, { ...v, hazardCode: v.hazardCode || null }).catch(onDuplicate('风险分析对象', v.code));
     return roView(await getRoRow(tx, enterpriseId, id));
   }, LIST_TX);
 }
@@ -545,12 +556,12 @@ export async function listRiskUnits(prisma: PrismaClient, actor: Actor, q: PageA
   return { total, items: rows.map(ruView) };
 }
 
-export async function writeRiskUnit(tx: Tx, enterpriseId: number, existingId: number | null, d: RiskUnitData) {
-  if (existingId === null) return { id: (await tx.riskUnit.create({ data: { enterpriseId, ...d } })).id, outcome: 'created' as const };
-  const changed = changedFields(await tx.riskUnit.findUniqueOrThrow({ where: { id: existingId } }), d);
-  if (isEmpty(changed)) return { id: existingId, outcome: 'unchanged' as const };
-  await tx.riskUnit.update({ where: { id: existingId }, data: changed });
-  return { id: existingId, outcome: 'updated' as const };
+export async function writeRiskUnit(tx: Tx, enterpriseId: number, existing: Stored | null, d: RiskUnitData) {
+  if (existing === null) return { id: (await tx.riskUnit.create({ data: { enterpriseId, ...d } })).id, outcome: 'created' as const };
+  const changed = changedFields(existing, d);
+  if (isEmpty(changed)) return { id: existing.id, outcome: 'unchanged' as const };
+  await tx.riskUnit.update({ where: { id: existing.id }, data: changed });
+  return { id: existing.id, outcome: 'updated' as const };
 }
 
 /** @throws AppError 400 invalid_input, 404 not_found, 409 duplicate_code */
@@ -570,7 +581,7 @@ export async function saveRiskUnit(prisma: PrismaClient, actor: Actor, existingI
     ];
     if (issues.length) throw invalidInput(issues);
     await ensureCodeFree((a) => tx.riskUnit.findFirst(a), enterpriseId, v.code, existingId, '风险分析单元');
-    const { id } = await writeRiskUnit(tx, enterpriseId, existingId, v).catch(onDuplicate('风险分析单元', v.code));
+    const { id } = await writeRiskUnit(tx, enterpriseId, row, v).catch(onDuplicate('风险分析单元', v.code));
     return ruView(await getRuRow(tx, enterpriseId, id));
   }, LIST_TX);
 }
@@ -667,12 +678,12 @@ export async function listRiskEvents(prisma: PrismaClient, actor: Actor, q: Page
   return { total, items: rows.map((r) => reView(r, t)) };
 }
 
-export async function writeRiskEvent(tx: Tx, enterpriseId: number, existingId: number | null, d: RiskEventData) {
-  if (existingId === null) return { id: (await tx.riskEvent.create({ data: { enterpriseId, ...d } })).id, outcome: 'created' as const };
-  const changed = changedFields(await tx.riskEvent.findUniqueOrThrow({ where: { id: existingId } }), d);
-  if (isEmpty(changed)) return { id: existingId, outcome: 'unchanged' as const };
-  await tx.riskEvent.update({ where: { id: existingId }, data: changed });
-  return { id: existingId, outcome: 'updated' as const };
+export async function writeRiskEvent(tx: Tx, enterpriseId: number, existing: Stored | null, d: RiskEventData) {
+  if (existing === null) return { id: (await tx.riskEvent.create({ data: { enterpriseId, ...d } })).id, outcome: 'created' as const };
+  const changed = changedFields(existing, d);
+  if (isEmpty(changed)) return { id: existing.id, outcome: 'unchanged' as const };
+  await tx.riskEvent.update({ where: { id: existing.id }, data: changed });
+  return { id: existing.id, outcome: 'updated' as const };
 }
 
 /** @throws AppError 400 invalid_input, 404 not_found, 409 duplicate_code */
@@ -690,7 +701,7 @@ export async function saveRiskEvent(prisma: PrismaClient, actor: Actor, existing
     ];
     if (issues.length) throw invalidInput(issues);
     await ensureCodeFree((a) => tx.riskEvent.findFirst(a), enterpriseId, v.code, existingId, '风险事件');
-    const { id } = await writeRiskEvent(tx, enterpriseId, existingId, v).catch(onDuplicate('风险事件', v.code));
+    const { id } = await writeRiskEvent(tx, enterpriseId, row, v).catch(onDuplicate('风险事件', v.code));
     return reView(await getReRow(tx, enterpriseId, id), await loadRiskThresholds(tx));
   }, LIST_TX);
 }
@@ -782,13 +793,18 @@ export async function listControlMeasures(
   return { total, items: rows.map(cmView) };
 }
 
-export async function writeControlMeasure(tx: Tx, enterpriseId: number, existingId: number | null, d: ControlMeasureData) {
-  const data = { ...d, paramMin: dec(d.paramMin, 4), paramMax: dec(d.paramMax, 4) };
-  if (existingId === null) return { id: (await tx.controlMeasure.create({ data: { enterpriseId, ...data } })).id, outcome: 'created' as const };
-  const changed = changedFields(await tx.controlMeasure.findUniqueOrThrow({ where: { id: existingId } }), data);
-  if (isEmpty(changed)) return { id: existingId, outcome: 'unchanged' as const };
-  await tx.controlMeasure.update({ where: { id: existingId }, data: changed });
-  return { id: existingId, outcome: 'updated' as const };
+/** The row a new control measure is inserted as (the safe range with 4 decimals, as stored). */
+export function measureCreateData(enterpriseId: number, d: ControlMeasureData): Prisma.ControlMeasureCreateManyInput {
+  return { enterpriseId, ...d, paramMin: dec(d.paramMin, 4), paramMax: dec(d.paramMax, 4) };
+}
+
+export async function writeControlMeasure(tx: Tx, enterpriseId: number, existing: Stored | null, d: ControlMeasureData) {
+  const data = measureCreateData(enterpriseId, d);
+  if (existing === null) return { id: (await tx.controlMeasure.create({ data })).id, outcome: 'created' as const };
+  const changed = changedFields(existing, data);
+  if (isEmpty(changed)) return { id: existing.id, outcome: 'unchanged' as const };
+  await tx.controlMeasure.update({ where: { id: existing.id }, data: changed });
+  return { id: existing.id, outcome: 'updated' as const };
 }
 
 /** @throws AppError 400 invalid_input, 404 not_found, 409 duplicate_code */
@@ -819,7 +835,7 @@ export async function saveControlMeasure(prisma: PrismaClient, actor: Actor, exi
     ];
     if (issues.length) throw invalidInput(issues);
     await ensureCodeFree((a) => tx.controlMeasure.findFirst(a), enterpriseId, v.code, existingId, '管控措施');
-    const { id } = await writeControlMeasure(tx, enterpriseId, existingId, v).catch(onDuplicate('管控措施', v.code));
+    const { id } = await writeControlMeasure(tx, enterpriseId, row, v).catch(onDuplicate('管控措施', v.code));
     return cmView(await getCmRow(tx, enterpriseId, id));
   }, LIST_TX);
 }
@@ -992,25 +1008,33 @@ export async function taskScheduleChanged(tx: Tx, task: { id: number; enabled: b
 }
 
 /**
+ * The row a new check task is inserted as: taskStartTime defaults to the start of the current
+ * period (taskStartAnchor, in the enterprise's zone `tz`); activeFrom = now, so the generator
+ * invents nothing for the time before the task existed.
+ */
+export function taskCreateData(enterpriseId: number, tz: string, d: CheckTaskData, now: Date): Prisma.CheckTaskCreateManyInput {
+  const taskStartTime = d.taskStartTime ?? taskStartAnchor(d.checkCycleUnit as CycleUnit, d.checkCycle, now, tz);
+  return { enterpriseId, ...d, taskStartTime, activeFrom: now };
+}
+
+/**
  * Writes a check task: create (taskStartTime default: taskStartAnchor in the enterprise's zone;
  * activeFrom = now, so nothing is invented before the task existed) or only the changed fields;
  * a schedule change regenerates its future instances (taskScheduleChanged).
  * @returns id, outcome and whether its instances were re-laid
  */
-export async function writeCheckTask(tx: Tx, enterpriseId: number, tz: string, existingId: number | null, d: CheckTaskData, now: Date, actorId: number | null, channel: string) {
-  if (existingId === null) {
-    const taskStartTime = d.taskStartTime ?? taskStartAnchor(d.checkCycleUnit as CycleUnit, d.checkCycle, now, tz);
-    const row = await tx.checkTask.create({ data: { enterpriseId, ...d, taskStartTime, activeFrom: now } });
+export async function writeCheckTask(tx: Tx, enterpriseId: number, tz: string, existing: Stored | null, d: CheckTaskData, now: Date, actorId: number | null, channel: string) {
+  if (existing === null) {
+    const row = await tx.checkTask.create({ data: taskCreateData(enterpriseId, tz, d, now) });
     return { id: row.id, outcome: 'created' as const, rescheduled: false };
   }
   const { taskStartTime, ...rest } = d;
-  const stored = await tx.checkTask.findUniqueOrThrow({ where: { id: existingId } });
-  const changed = changedFields(stored, taskStartTime === null ? rest : d);
-  if (isEmpty(changed)) return { id: existingId, outcome: 'unchanged' as const, rescheduled: false };
-  await tx.checkTask.update({ where: { id: existingId }, data: changed });
+  const changed = changedFields(existing, taskStartTime === null ? rest : d);
+  if (isEmpty(changed)) return { id: existing.id, outcome: 'unchanged' as const, rescheduled: false };
+  await tx.checkTask.update({ where: { id: existing.id }, data: changed });
   const rescheduled = SCHEDULE_FIELDS.some((f) => f in changed);
-  if (rescheduled) await taskScheduleChanged(tx, { id: existingId, enabled: d.enabled }, now, actorId, channel);
-  return { id: existingId, outcome: 'updated' as const, rescheduled };
+  if (rescheduled) await taskScheduleChanged(tx, { id: existing.id, enabled: d.enabled }, now, actorId, channel);
+  return { id: existing.id, outcome: 'updated' as const, rescheduled };
 }
 
 /**
@@ -1029,7 +1053,7 @@ export function baobaoPerson(workType: number, given: number | null, source: { p
       personId: given,
       issue: {
         field: 'personId',
-        zh: `包保任务的人员必须是该重大危险源的${roleZh}（${who(responsible)}），实际为 ${who(given)}`,
+        zh: `必须是该重大危险源的${roleZh}（${who(responsible)}），实际为 ${who(given)}`,
         en: `a 包保 task of workType ${workType} is done by the source's ${role} responsible person`,
       },
     };
@@ -1092,7 +1116,7 @@ export async function saveCheckTask(prisma: PrismaClient, clock: Clock, actor: A
     }
     if (issues.length) throw invalidInput(issues);
     await ensureCodeFree((a) => tx.checkTask.findFirst(a), enterpriseId, v.code, existingId, '排查任务');
-    const { id } = await writeCheckTask(tx, enterpriseId, tz, existingId, v, now, actor.personId, 'api').catch(onDuplicate('排查任务', v.code));
+    const { id } = await writeCheckTask(tx, enterpriseId, tz, row, v, now, actor.personId, 'api').catch(onDuplicate('排查任务', v.code));
     return ctView(await getCtRow(tx, enterpriseId, id));
   }, LIST_TX);
 }

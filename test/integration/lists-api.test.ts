@@ -132,6 +132,19 @@ describe('reading the lists', () => {
     expect(search.body.items.map((u: { code: string }) => u.code)).toEqual(['RU1']);
   });
 
+  it('risk bands are data: the Setting risk_level_thresholds changes the levels shown and filtered', async () => {
+    await prisma().setting.create({ data: { key: 'risk_level_thresholds', value: JSON.stringify({ red: 16, orange: 10, yellow: 5 }) } });
+    try {
+      const e = await api(reader).get(`/lists/risk-events/${await idOf.re('RU1-E1')}`).expect(200);
+      expect(e.body).toMatchObject({ r: 10, level: 'orange', levelName: '较大风险' });
+      const orange = await api(reader).get('/lists/risk-events?level=orange&limit=200').expect(200);
+      expect(orange.body.items.map((x: { code: string }) => x.code)).toContain('RU1-E1');
+    } finally {
+      await prisma().setting.delete({ where: { key: 'risk_level_thresholds' } });
+    }
+    expect((await api(reader).get(`/lists/risk-events/${await idOf.re('RU1-E1')}`)).body.level).toBe('yellow');
+  });
+
   it('a frontline worker may read but not write (403)', async () => {
     await refused(() => api(reader).post('/lists/risk-objects', { code: 'RO9', name: 'x', type: '设施', departmentId: 1 }), 403, 'forbidden');
     await refused(() => api(reader).del(`/lists/check-tasks/${1}`), 403, 'forbidden');
@@ -195,6 +208,16 @@ describe('CRUD of every level', () => {
       expect((await api(admin).del(`/lists/${path}/${id}`).expect(200)).body).toMatchObject({ deleted: true });
       await api(admin).get(`/lists/${path}/${id}`).expect(404);
     }
+  });
+
+  it('taskStartTime: an ISO instant in, also shown as the enterprise’s wall time', async () => {
+    const res = await api(admin)
+      .post('/lists/check-tasks', { code: 'T98', controlMeasureId: await idOf.cm('CM2'), content: '每周检查', checkCycle: 7, checkCycleUnit: '天', taskStartTime: '2026-12-07T00:00:00+08:00', workDayType: 1, postId: await idOf.post('EQ_ENG'), checkMeans: '拍照' })
+      .expect(201);
+    expect(res.body).toMatchObject({ taskStartTime: '2026-12-06T16:00:00.000Z', taskStartTimeLocal: '2026-12-07 00:00', workDayType: 1 });
+    const bad = await refused(async () => api(admin).post('/lists/check-tasks', { code: 'T97', controlMeasureId: await idOf.cm('CM2'), content: 'x', checkCycle: 1, checkCycleUnit: '天', taskStartTime: '2026-12-07 00:00', postId: await idOf.post('EQ_ENG'), checkMeans: '拍照' }), 400, 'invalid_input');
+    expect(bad.body.details[0].path).toBe('taskStartTime');
+    await api(admin).del(`/lists/check-tasks/${res.body.id}`).expect(200);
   });
 
   it('a new 包保责任人 takes over that role’s 包保 tasks', async () => {
