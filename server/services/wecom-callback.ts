@@ -162,7 +162,13 @@ export class WecomCallback {
         return { status: 500, error: { code: 'internal_error', message: '服务器内部错误', message_en: 'internal error' } };
       }
       this.o.log.info({ from: outcome.from, kind: outcome.kind, alertId: outcome.alertId, applied: outcome.applied, reason: outcome.reason }, 'WeCom callback handled');
-      for (const fn of this.observers) fn({ xml, fields, outcome });
+      for (const fn of this.observers) {
+        try {
+          fn({ xml, fields, outcome });
+        } catch (err) {
+          this.o.log.warn({ err }, 'WeCom callback observer failed');
+        }
+      }
       return { status: 200, text: '' };
     } catch (e) {
       return this.refuse(e, 'POST');
