@@ -15,7 +15,9 @@
  * - the gateway `POST {DINGTALK_API_BASE}/v1.0/gateway/connections/open` is called with our own
  *   fetch and a timeout (the SDK uses a fixed URL and no timeout — a caveat noted in protocols.md
  *   §3.3), and only the robot CALLBACK topic is subscribed (the SDK adds `EVENT *` by default);
- * - reconnect attempts are 5 s apart instead of 1 s, and none after stop().
+ * - reconnecting is ours (the SDK's own, `autoReconnect`, is turned off): 5 s apart instead of 1 s,
+ *   on a failed open and on a closed socket, with a timer that stop() cancels (the SDK's timers
+ *   cannot be cancelled and kept the process alive after stop).
  * Connection drops are handled by the SDK (keepAlive ping/pong, reconnect with a new ticket).
  */
 import { DWClient, TOPIC_ROBOT, type DWClientDownStream } from 'dingtalk-stream';
@@ -27,7 +29,8 @@ const GATEWAY_TIMEOUT_MS = 10_000;
 const RECONNECT_MS = 5_000;
 
 class GatewayClient extends DWClient {
-  stopped = false;
+  private stopped = false;
+  private retry?: NodeJS.Timeout;
 
   constructor(
     private readonly app: DingtalkAppConfig,
@@ -35,8 +38,7 @@ class GatewayClient extends DWClient {
     private readonly gatewayLog: Logger,
   ) {
     super({ clientId: app.appKey, clientSecret: app.appSecret, keepAlive: true, ua: 'dualprev' });
-    // private in the SDK's typings, a plain field at run time
-    (this as unknown as { reconnectInterval: number }).reconnectInterval = RECONNECT_MS;
+    this.config.autoReconnect = false;
   }
 
   override async getEndpoint(): Promise<this> {
@@ -63,10 +65,43 @@ class GatewayClient extends DWClient {
     return this;
   }
 
+  /** Opens the connection; on failure tries again {@link RECONNECT_MS} later. Never throws. */
   override async connect(): Promise<void> {
-    // the SDK's retry timer calls connect() again even after disconnect()
     if (this.stopped) return;
-    return super.connect();
+    try {
+      await this.getEndpoint();
+      await this._connect();
+    } catch (err) {
+      this.gatewayLog.warn({ err: (err as Error).message }, 'dingtalk stream: connection failed; retrying');
+      this.reconnectLater();
+      return;
+    }
+    // the socket is private in the SDK's typings; a closed socket (network, DingTalk's "disconnect") → new ticket
+    const socket = (this as unknown as { socket?: { once(ev: 'close', fn: () => void): void } }).socket;
+    socket?.once('close', () => {
+      // the SDK starts a keep-alive interval per socket and clears only the last one in disconnect():
+      // left running, the old one pings (and may terminate) the next socket
+      clearInterval((this as unknown as { heartbeatIntervallId?: NodeJS.Timeout }).heartbeatIntervallId);
+      if (this.stopped) return;
+      this.gatewayLog.warn('dingtalk stream: connection closed; reconnecting');
+      this.reconnectLater();
+    });
+  }
+
+  private reconnectLater(): void {
+    if (this.stopped || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.connect();
+    }, RECONNECT_MS);
+  }
+
+  /** Closes for good: no reconnect after this. */
+  stop(): void {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    this.disconnect();
   }
 }
 
@@ -104,8 +139,7 @@ export class DingtalkStream {
 
   /** Closes the connection, stops reconnecting and waits for messages being handled. */
   async stop(): Promise<void> {
-    this.client.stopped = true;
-    this.client.disconnect();
+    this.client.stop();
     await Promise.allSettled([...this.inFlight]);
   }
 

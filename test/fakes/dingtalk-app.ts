@@ -338,6 +338,11 @@ export class FakeDingtalkApp {
     sys('REGISTERED');
   }
 
+  /** Cuts every Stream connection (network loss, gateway restart). */
+  dropStreamConnections(): void {
+    for (const ws of this.sockets) ws.terminate();
+  }
+
   /** Number of open Stream connections. */
   get streamConnections(): number {
     return this.sockets.size;
