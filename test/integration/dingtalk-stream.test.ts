@@ -110,3 +110,17 @@ test('Stream: a gateway that refuses the credentials is retried, not fatal; noth
   expect(stream.connected).toBe(false);
   expect(fake.streamConnections).toBe(0);
 });
+
+test('DINGTALK_STREAM=true: the runtime opens the Stream connection when it starts the api role and closes it at stop', async () => {
+  fake = new FakeDingtalkApp({ appKey: APP_KEY, appSecret: APP_SECRET });
+  const base = await fake.start();
+  sys = await createTestSystem({
+    seed: false,
+    env: { ROLES: 'api', PORT: '0', HOST: '127.0.0.1', DINGTALK_APP_KEY: APP_KEY, DINGTALK_APP_SECRET: APP_SECRET, DINGTALK_API_BASE: base, DINGTALK_OAPI_BASE: base, DINGTALK_STREAM: 'true' },
+  });
+  expect(sys.rt.dingtalkStream).toBeUndefined();
+  await sys.rt.start();
+  await until(() => fake!.streamConnections === 1 && sys!.rt.dingtalkStream?.connected === true);
+  await sys.rt.stop();
+  await until(() => fake!.streamConnections === 0);
+});
