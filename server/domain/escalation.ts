@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { RECIPIENT_ROLES } from './roles';
+import { localDateOf, localDayDiff } from './time';
 
 export const ALERT_KINDS = [
   'task_due_soon', // 临期未排查
@@ -60,7 +61,9 @@ export const policyParamsSchema = z
     /** hazard due soon: lead before the deadline (ms), general and 重大 */
     leadMs: z.number().int().min(0).optional(),
     majorLeadMs: z.number().int().min(0).optional(),
-    /** government-found hazards must be entered within this long of being found (ms) */
+    /** government-found hazards must be entered within this many local days of being found (default 7) */
+    entryLimitDays: z.number().int().min(0).optional(),
+    /** older form of entryLimitDays, in ms (read as whole days) */
     entryLimitMs: z.number().int().min(0).optional(),
   })
   .strict();
@@ -143,7 +146,7 @@ export const DEFAULT_POLICIES: Record<AlertKind, EscalationPolicyData> = {
     name: '政府检查隐患逾期录入',
     levels: [{ level: 1, delayMs: 0, repeatMs: null, notify: ['reporter', 'safety_director', 'principal'] }],
     ackTimeoutMs: DAY,
-    params: { entryLimitMs: 7 * DAY },
+    params: { entryLimitDays: 7 },
   },
 };
 
@@ -262,7 +265,14 @@ export function hazardDueSoonAt(deadlineAt: Date, dangerLevel: number, params: P
   return new Date(deadlineAt.getTime() - lead);
 }
 
-/** A government-found hazard (dangerSrc 10) entered more than the limit (7 d) after it was found. */
-export function isLateEntry(dangerSrc: number, foundAt: Date, reportedAt: Date, params: PolicyParams): boolean {
-  return dangerSrc === 10 && reportedAt.getTime() - foundAt.getTime() > (params.entryLimitMs ?? 7 * DAY);
+/**
+ * A government-found hazard (dangerSrc 10) entered more than the limit after it was found.
+ * domain.md: it must be entered "within one week" of being found — counted in the enterprise's
+ * local calendar days (found on D, entered by the end of D+7 is in time), because a finding carries a
+ * date, not an hour. `entryLimitDays` (default 7; an older `entryLimitMs` is read as whole days).
+ */
+export function isLateEntry(dangerSrc: number, foundAt: Date, reportedAt: Date, params: PolicyParams, tz: string): boolean {
+  if (dangerSrc !== 10) return false;
+  const limitDays = params.entryLimitDays ?? (params.entryLimitMs !== undefined ? Math.round(params.entryLimitMs / DAY) : 7);
+  return localDayDiff(localDateOf(reportedAt, tz), localDateOf(foundAt, tz)) > limitDays;
 }

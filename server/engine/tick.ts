@@ -18,7 +18,7 @@ import type { Logger } from '../logger';
 import { hazardDueSoonAt, isLateEntry, parsePolicy, planFiring, type AlertKind, type EscalationPolicyData } from '../domain/escalation';
 import type { RoleHolders } from '../domain/recipients';
 import { renderAlertMessage, type AlertDetail } from '../domain/render';
-import { routeRecipients, type PersonalChannel, type RoutableDestination } from '../domain/routing';
+import { routeRecipients, WECHAT_GROUP_DESTINATION, type PersonalChannel, type RoutableDestination } from '../domain/routing';
 import { RECIPIENT_ROLE_NAMES, type RecipientRole } from '../domain/roles';
 import type { MessageRecipient } from '../domain/message';
 import { clearAlertsFor, loadPolicy, openAlert, type AlertRecipients } from '../services/alerts';
@@ -37,6 +37,11 @@ export interface TickDeps {
   /** destination codes that have a robot configured (config ROBOTS) */
   activeRobots: Set<string>;
   /**
+   * destination channels served whatever the code: `wechat_group` while the wechaty bot is
+   * configured (WECHATY_PUPPET). A `wechat_group` destination is live only through this.
+   */
+  activeChannels?: Set<string>;
+  /**
    * the per-person channel when configured (`wecom_app`): recipients with a WeCom userid get a card
    * of their own; only alerts of the enterprise with `companyCode` (all when unset)
    */
@@ -50,6 +55,8 @@ export interface TickResult {
   notifications: number;
   ms: number;
 }
+
+const NO_CODES: ReadonlySet<string> = new Set();
 
 /** At most this many batches per phase in one tick; the rest waits for the next tick. */
 const MAX_BATCHES = 20;
@@ -249,7 +256,7 @@ async function scanHazards(d: TickDeps, now: Date): Promise<{ claimed: number; f
       };
       await once('major_hazard', h.dangerLevel === 1);
       const lateParams = (await cache.policy(h.enterpriseId, 'hazard_late_entry')).params;
-      await once('hazard_late_entry', isLateEntry(h.dangerSrc, h.foundAt, h.reportedAt, lateParams));
+      await once('hazard_late_entry', isLateEntry(h.dangerSrc, h.foundAt, h.reportedAt, lateParams, tz));
 
       let nextCheckAt: Date | null = null;
       if ((OPEN_HAZARD_STATES as readonly string[]).includes(h.state) && h.deadlineAt) {
@@ -324,12 +331,17 @@ async function fireDueAlerts(d: TickDeps, now: Date): Promise<{ claimed: number;
     const personal: PersonalChannel | undefined = d.personal && { channel: d.personal.channel, reaches: (id) => !!people.get(id)?.wecomUserId };
     const personalFor = (enterpriseId: number) => (personalEnterprise === null || personalEnterprise === enterpriseId ? personal : undefined);
     const destinations = new Map<number, RoutableDestination[]>();
-    if (enterpriseIds.length && d.activeRobots.size) {
+    /** per enterprise: codes of its live destinations (a robot configured, or a served channel) */
+    const liveCodes = new Map<number, Set<string>>();
+    if (enterpriseIds.length && (d.activeRobots.size || d.activeChannels?.size)) {
       const all = await tx.chatDestination.findMany({ where: { enterpriseId: { in: enterpriseIds } }, include: { members: { select: { personId: true } } }, orderBy: { id: 'asc' } });
       for (const dest of all) {
+        const live = d.activeChannels?.has(dest.channel) || (dest.channel !== WECHAT_GROUP_DESTINATION && d.activeRobots.has(dest.code));
+        if (!live) continue;
         const list = destinations.get(dest.enterpriseId) ?? [];
         list.push({ id: dest.id, code: dest.code, channel: dest.channel, memberIds: dest.members.map((m) => m.personId) });
         destinations.set(dest.enterpriseId, list);
+        liveCodes.set(dest.enterpriseId, (liveCodes.get(dest.enterpriseId) ?? new Set()).add(dest.code));
       }
     }
 
@@ -339,7 +351,7 @@ async function fireDueAlerts(d: TickDeps, now: Date): Promise<{ claimed: number;
     for (const { a, plan, recipientIds, unresolved } of plans) {
       if (plan.ackExpired) events.push({ alertId: a.id, type: 'resumed', channel: 'engine', at: now, note: '确认/处置暂停期已过，条件仍存在，恢复提醒' });
       if (plan.notifyUpTo) {
-        const routes = routeRecipients(recipientIds, destinations.get(a.enterpriseId) ?? [], d.activeRobots, personalFor(a.enterpriseId));
+        const routes = routeRecipients(recipientIds, destinations.get(a.enterpriseId) ?? [], liveCodes.get(a.enterpriseId) ?? NO_CODES, personalFor(a.enterpriseId));
         for (const r of routes) {
           const msg = renderAlertMessage({
             alertId: a.id,

@@ -17,6 +17,7 @@ import { instancesBetween, type CycleUnit, type TaskSchedule, type WorkDayType }
 import { createChinaCalendar, type WorkdayCalendar } from '../domain/calendar';
 import { DEFAULT_POLICIES, taskDueSoonAt, type PolicyParams } from '../domain/escalation';
 import { loadPolicy } from './alerts';
+import { isSuspendedBy } from '../domain/shutdown';
 
 export interface GenerateDeps {
   prisma: PrismaClient;
@@ -40,11 +41,17 @@ export async function generateInstances(d: GenerateDeps): Promise<{ tasks: numbe
   for (;;) {
     const batch = await d.prisma.checkTask.findMany({
       where: { enabled: true, OR: [{ generatedUntil: null }, { generatedUntil: { lt: revisitBefore } }] },
-      include: { enterprise: { select: { timezone: true } } },
+      include: { enterprise: { select: { timezone: true } }, controlMeasure: { select: { riskEvent: { select: { riskUnitId: true } } } } },
       orderBy: { id: 'asc' },
       take: d.batch ?? 200,
     });
     if (batch.length === 0) break;
+    // 停用检修: instances of a unit shut down over their window are born suspended (one rule:
+    // server/domain/shutdown.ts), so they never show up as due, and never become overdue
+    const unitIds = [...new Set(batch.map((t) => t.controlMeasure?.riskEvent.riskUnitId).filter((u): u is number => u != null))];
+    const shutdowns = unitIds.length
+      ? await d.prisma.riskUnitShutdown.findMany({ where: { riskUnitId: { in: unitIds }, OR: [{ endAt: null }, { endAt: { gt: now } }] } })
+      : [];
     const rows: Prisma.CheckTaskInstanceCreateManyInput[] = [];
     for (const t of batch) {
       if (!calendars.has(t.enterpriseId)) calendars.set(t.enterpriseId, await enterpriseCalendar(d, t.enterpriseId));
@@ -66,15 +73,18 @@ export async function generateInstances(d: GenerateDeps): Promise<{ tasks: numbe
         d.log.error({ checkTaskId: t.id, err: (e as Error).message }, 'check task schedule is invalid; no instances generated');
         continue;
       }
+      const unitId = t.controlMeasure?.riskEvent.riskUnitId;
+      const unitShutdowns = unitId == null ? [] : shutdowns.filter((s) => s.riskUnitId === unitId);
       for (const w of windows) {
         if (w.endAt <= t.activeFrom) continue;
+        const suspended = isSuspendedBy(w, unitShutdowns);
         rows.push({
           enterpriseId: t.enterpriseId,
           checkTaskId: t.id,
           startAt: w.startAt,
           endAt: w.endAt,
-          state: 'pending',
-          nextCheckAt: taskDueSoonAt(w.startAt, w.endAt, params.get(t.enterpriseId)!),
+          state: suspended ? 'suspended' : 'pending',
+          nextCheckAt: suspended ? null : taskDueSoonAt(w.startAt, w.endAt, params.get(t.enterpriseId)!),
         });
       }
     }

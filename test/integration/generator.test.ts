@@ -253,6 +253,37 @@ describe('generateInstances on the demo plant', () => {
   });
 });
 
+describe('a risk unit shut down for maintenance (停用检修)', () => {
+  let db: TestDb;
+  let prisma: PrismaClient;
+  const clock = new ManualClock(T0.getTime());
+  beforeAll(async () => {
+    db = await createTestDb();
+    prisma = db.prisma;
+    await loadDemoPlant(prisma, { now: T0 });
+  });
+  afterAll(async () => db?.drop());
+
+  test('instances generated inside a planned shutdown are born suspended, never due; the others stay pending', async () => {
+    // RU2 (氯化反应釜 R-201) is down tomorrow 08:00–16:00 Shanghai; T8 (hourly, CL_OP) runs on it
+    const unit = await prisma.riskUnit.findFirstOrThrow({ where: { code: 'RU2' } });
+    const start = new Date('2026-12-01T00:00:00.000Z');
+    const end = new Date('2026-12-01T08:00:00.000Z');
+    await prisma.riskUnitShutdown.create({ data: { riskUnitId: unit.id, startAt: start, endAt: end, reason: '检修' } });
+    await generateInstances({ prisma, clock, log, lookaheadMs: LOOKAHEAD });
+    const t8 = await instanceRows(prisma, { checkTaskId: await taskId(prisma, 'T8') });
+    const inside = t8.filter((i) => new Date(i.startAt) < end && new Date(i.endAt) > start);
+    expect(inside).toHaveLength(8);
+    expect(inside.every((i) => i.state === 'suspended' && i.nextCheckAt === null)).toBe(true);
+    const outside = t8.filter((i) => !inside.includes(i));
+    expect(outside.length).toBeGreaterThan(20);
+    expect(outside.every((i) => i.state === 'pending' && i.nextCheckAt !== null)).toBe(true);
+    // a task on another unit is untouched
+    const t10 = await instanceRows(prisma, { checkTaskId: await taskId(prisma, 'T10') });
+    expect(t10.every((i) => i.state === 'pending')).toBe(true);
+  });
+});
+
 // ─────────────────────────────────────────────────────────────────────────────────────────────
 describe('an enterprise in Europe/Berlin', () => {
   let db: TestDb;

@@ -412,20 +412,30 @@ describe('hazardDueSoonAt', () => {
   });
 });
 
-describe('isLateEntry (government-found hazard entered more than 7 days after it was found)', () => {
+describe('isLateEntry (government-found hazard entered more than 7 local days after it was found)', () => {
   const params = DEFAULT_POLICIES.hazard_late_entry.params;
-  const found = new Date('2026-11-21T02:00:00.000Z');
-  const plus = (ms: number) => new Date(found.getTime() + ms);
-  test('exactly 7 days is in time; 7 days + 1 ms is late', () => {
-    expect(isLateEntry(10, found, plus(7 * DAY), params)).toBe(false);
-    expect(isLateEntry(10, found, plus(7 * DAY + 1), params)).toBe(true);
-    expect(isLateEntry(10, found, plus(9 * DAY), params)).toBe(true);
+  const tz = 'Asia/Shanghai';
+  // found on 2026-11-21 (local; stored as the start of that day)
+  const found = new Date('2026-11-20T16:00:00.000Z');
+  const at = (iso: string) => new Date(iso);
+  test('entered by the end of D+7 is in time; on D+8 it is late (local calendar days, not instants)', () => {
+    expect(isLateEntry(10, found, at('2026-11-28T10:00:00+08:00'), params, tz)).toBe(false);
+    expect(isLateEntry(10, found, at('2026-11-28T23:59:59+08:00'), params, tz)).toBe(false);
+    expect(isLateEntry(10, found, at('2026-11-29T00:00:00+08:00'), params, tz)).toBe(true);
+    expect(isLateEntry(10, found, at('2026-11-30T12:00:00+08:00'), params, tz)).toBe(true);
+  });
+  test('the day boundary is the enterprise zone\'s, not UTC', () => {
+    // 2026-11-28T20:00Z is already 11-29 04:00 in Shanghai: late there, in time in UTC
+    expect(isLateEntry(10, found, at('2026-11-28T20:00:00Z'), params, 'Asia/Shanghai')).toBe(true);
+    expect(isLateEntry(10, new Date('2026-11-21T00:00:00Z'), at('2026-11-28T20:00:00Z'), params, 'UTC')).toBe(false);
   });
   test('only dangerSrc 10 (government inspection) counts', () => {
-    for (const src of [1, 2, 3, 8, 9]) expect(isLateEntry(src, found, plus(30 * DAY), params)).toBe(false);
+    for (const src of [1, 2, 3, 8, 9]) expect(isLateEntry(src, found, at('2026-12-30T00:00:00Z'), params, tz)).toBe(false);
   });
-  test('the limit is a parameter', () => {
-    expect(isLateEntry(10, found, plus(2 * DAY), { entryLimitMs: DAY })).toBe(true);
-    expect(isLateEntry(10, found, plus(7 * DAY + 1), {})).toBe(true);
+  test('the limit is a parameter (days; an older ms value is read as days)', () => {
+    expect(isLateEntry(10, found, at('2026-11-24T12:00:00+08:00'), { entryLimitDays: 2 }, tz)).toBe(true);
+    expect(isLateEntry(10, found, at('2026-11-23T12:00:00+08:00'), { entryLimitDays: 2 }, tz)).toBe(false);
+    expect(isLateEntry(10, found, at('2026-11-24T12:00:00+08:00'), { entryLimitMs: 2 * DAY }, tz)).toBe(true);
+    expect(isLateEntry(10, found, at('2026-11-29T12:00:00+08:00'), {}, tz)).toBe(true);
   });
 });
