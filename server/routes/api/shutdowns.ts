@@ -1,6 +1,7 @@
 /** 停用检修 endpoints: shut a risk unit down for maintenance, bring it back, list (rules: services/shutdowns.ts). */
 import { z } from 'zod';
 import type { ApiRegistry } from './registry';
+import { pageQuery } from './paging';
 import { endShutdown, listShutdowns, startShutdown } from '../../services/shutdowns';
 
 const unitParams = z.object({ id: z.coerce.number().int().positive() });
@@ -14,7 +15,12 @@ export function registerShutdownRoutes(api: ApiRegistry): void {
     tags: ['shutdowns'],
     summary: 'A risk unit\'s shutdowns (停用检修), latest first, with whether each is in force now',
     params: unitParams,
-    handler: ({ deps, actor, params }) => listShutdowns(deps.prisma, deps.clock, actor, params.id),
+    query: pageQuery,
+    async handler({ deps, actor, params, query }) {
+      // a unit's shutdowns are few (a handful a year): paged here over the complete list, so total is exact
+      const { items } = await listShutdowns(deps.prisma, deps.clock, actor, params.id);
+      return { total: items.length, items: items.slice(query.offset, query.offset + query.limit) };
+    },
   });
 
   api.add({
