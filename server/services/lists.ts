@@ -324,9 +324,10 @@ export function mhsCreateData(enterpriseId: number, d: MajorHazardSourceData): P
 }
 
 /**
- * Writes a 重大危险源 (create when `existing` — the stored row — is null, else only the changed fields). A new
- * 包保责任人 takes over the 包保 tasks of that role from the previous one (the tasks belong to the
- * duty, not the person). Values are NOT checked here. @returns the row and what happened
+ * Writes a 重大危险源 (create when `existing` — the stored row — is null, else only the changed
+ * fields). A new 包保责任人 takes over the 包保 tasks of that role from the previous one (the tasks
+ * belong to the duty, not the person); a new 危险源编码 is carried to its risk objects. Values are
+ * NOT checked here. @returns the row's id and what happened
  */
 export async function writeMajorHazardSource(tx: Tx, enterpriseId: number, existing: { id: number; principalId: number | null; technicalId: number | null; operationalId: number | null } | null, d: MajorHazardSourceData) {
   const data = mhsCreateData(enterpriseId, d);
@@ -334,6 +335,8 @@ export async function writeMajorHazardSource(tx: Tx, enterpriseId: number, exist
   const changed = changedFields(existing, data);
   if (isEmpty(changed)) return { id: existing.id, outcome: 'unchanged' as const };
   await tx.majorHazardSource.update({ where: { id: existing.id }, data: changed });
+  // its risk objects carry its 危险源编码 (domain.md): keep them in step
+  if (changed.hazardCode !== undefined) await tx.riskObject.updateMany({ where: { enterpriseId, majorHazardSourceId: existing.id }, data: { hazardCode: changed.hazardCode } });
   for (const [workType, role] of Object.entries(BAOBAO_ROLE)) {
     const key = `${role}Id` as 'principalId' | 'technicalId' | 'operationalId';
     if (changed[key] === undefined) continue;
@@ -478,10 +481,11 @@ export async function saveRiskObject(prisma: PrismaClient, actor: Actor, existin
         ['departmentId', 'department', v.departmentId],
       ])),
     ];
+    // a PATCH that moves the object to another source (or to none) without naming a 危险源编码
+    // takes the new source's code (or drops the old one)
+    if (row && input.majorHazardSourceId !== undefined && input.majorHazardSourceId !== row.majorHazardSourceId && input.hazardCode === undefined) v.hazardCode = null;
     if (v.majorHazardSourceId != null && !issues.some((i) => i.field === 'majorHazardSourceId')) {
       const src = await tx.majorHazardSource.findUniqueOrThrow({ where: { id: v.majorHazardSourceId } });
-      // a PATCH that only moves the object to another source takes the new source's code over
-      if (input.majorHazardSourceId !== undefined && input.hazardCode === undefined) v.hazardCode = null;
       const issue = objectHazardCodeIssue(v.hazardCode, src.hazardCode);
       if (issue) issues.push(issue);
       else v.hazardCode = src.hazardCode;

@@ -185,6 +185,15 @@ describe('CRUD of every level', () => {
     const re2 = await api(admin).patch(`/lists/risk-events/${re.body.id}`, { l: 1 }).expect(200);
     expect(re2.body).toMatchObject({ r: 5, level: 'blue' });
 
+    // the object carries its 重大危险源's 危险源编码: changed with the source, dropped when it stops being one
+    await api(admin).patch(`/lists/major-hazard-sources/${mhs.body.id}`, { hazardCode: '320411901-0009' }).expect(200);
+    expect((await api(admin).get(`/lists/risk-objects/${ro.body.id}`)).body.hazardCode).toBe('320411901-0009');
+    const mismatch = await refused(() => api(admin).patch(`/lists/risk-objects/${ro.body.id}`, { hazardCode: '320411901-0001' }), 400, 'invalid_input');
+    expect(issueAt(mismatch, 'hazardCode')?.message).toContain('不一致');
+    const notMhs = await api(admin).patch(`/lists/risk-objects/${ro.body.id}`, { majorHazardSourceId: null, type: '设施设备' }).expect(200);
+    expect(notMhs.body).toMatchObject({ majorHazardSource: null, hazardCode: null });
+    await api(admin).patch(`/lists/risk-objects/${ro.body.id}`, { majorHazardSourceId: mhs.body.id, type: '重大危险源' }).expect(200);
+
     // a PATCH that changes nothing leaves the row (updatedAt) alone
     const before = await prisma().riskUnit.findUniqueOrThrow({ where: { id: ru.body.id } });
     sys.clock.advance(1000);
