@@ -23,6 +23,19 @@ export interface Route {
 
 export const OUTBOX_CHANNEL = 'outbox';
 
+/** ChatDestination.channel of a WeChat group the wechaty bot posts into (the destination's name is the room topic). */
+export const WECHAT_GROUP_DESTINATION = 'wechat_group';
+/** Notification.channel of what the wechaty bot delivers (its own queue, consumed by the `bot` role). */
+export const WECHAT_BOT_CHANNEL = 'wechat_bot';
+
+/**
+ * The delivery channel of a destination: its own channel (wecom_robot, dingtalk_robot), except a
+ * WeChat group, which is served by the wechaty bot.
+ */
+export function deliveryChannelOf(destinationChannel: string): string {
+  return destinationChannel === WECHAT_GROUP_DESTINATION ? WECHAT_BOT_CHANNEL : destinationChannel;
+}
+
 /** A channel that reaches people one by one (e.g. `wecom_app`: a person with a WeCom userid). */
 export interface PersonalChannel {
   channel: string;
@@ -30,12 +43,13 @@ export interface PersonalChannel {
 }
 
 /**
- * @param active destination codes that have a robot configured
+ * @param active destination codes that have a robot configured (or whose channel is served, e.g. a
+ *   `wechat_group` while the wechaty bot is configured — the caller decides)
  * @param personal the per-person channel, when one is configured: each recipient it reaches gets a
  *   route of their own (after the group routes, in recipient order) and needs no outbox entry;
  *   group robots still @mention them in their groups
  */
-export function routeRecipients(recipientIds: number[], destinations: RoutableDestination[], active: Set<string>, personal?: PersonalChannel): Route[] {
+export function routeRecipients(recipientIds: number[], destinations: RoutableDestination[], active: ReadonlySet<string>, personal?: PersonalChannel): Route[] {
   const routes: Route[] = [];
   const reached = new Set<number>();
   for (const d of destinations) {
@@ -44,7 +58,7 @@ export function routeRecipients(recipientIds: number[], destinations: RoutableDe
     const ids = recipientIds.filter((r) => members.has(r));
     if (ids.length === 0) continue;
     ids.forEach((r) => reached.add(r));
-    routes.push({ channel: d.channel, destinationId: d.id, recipientIds: ids });
+    routes.push({ channel: deliveryChannelOf(d.channel), destinationId: d.id, recipientIds: ids });
   }
   if (personal) {
     for (const r of new Set(recipientIds)) {
