@@ -142,6 +142,22 @@ const envSchema = z.object({
       }
     })
     .pipe(z.record(z.string(), z.string().min(1))),
+  /**
+   * wechaty bot (role `bot`, protocols.md §5): the puppet module, e.g. `wechaty-puppet-service`
+   * (a token from a puppet provider: WeChat iPad protocol, or WeCom via WorkPro). Setting it also
+   * routes alerts to `wechat_group` destinations (their name is the room topic).
+   */
+  WECHATY_PUPPET: z.string().regex(/^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*$/, 'an npm package name, e.g. wechaty-puppet-service').optional(),
+  /** the puppet provider's token, e.g. puppet_workpro_… or puppet_padlocal_… */
+  WECHATY_PUPPET_SERVICE_TOKEN: z.string().min(1).optional(),
+  /** host:port of a puppet service to use directly instead of token discovery */
+  WECHATY_PUPPET_SERVICE_ENDPOINT: z.string().min(1).optional(),
+  /** token discovery host of the provider (WorkPro: e.g. token-service-discovery-test.juzibot.com) */
+  WECHATY_PUPPET_SERVICE_AUTHORITY: z.string().min(1).optional(),
+  /** true: plain-text gRPC to the service (WorkPro requires it; protocols.md §5.3) */
+  WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT: bool(false),
+  /** keeps the login session in `<name>.memory-card.json` (working directory), so a restart needs no new scan */
+  WECHATY_SESSION_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -').optional(),
 }).superRefine((e, ctx) => {
   if (Boolean(e.WECOM_SECRET) !== Boolean(e.WECOM_AGENT_ID)) {
     ctx.addIssue({ code: 'custom', path: [e.WECOM_SECRET ? 'WECOM_AGENT_ID' : 'WECOM_SECRET'], message: 'WECOM_SECRET and WECOM_AGENT_ID go together' });
@@ -161,6 +177,12 @@ const envSchema = z.object({
   if (!e.DINGTALK_APP_KEY) {
     if (e.DINGTALK_STREAM) ctx.addIssue({ code: 'custom', path: ['DINGTALK_STREAM'], message: 'needs DINGTALK_APP_KEY and DINGTALK_APP_SECRET' });
     if (Object.keys(e.DINGTALK_GROUPS).length) ctx.addIssue({ code: 'custom', path: ['DINGTALK_GROUPS'], message: 'needs DINGTALK_APP_KEY and DINGTALK_APP_SECRET' });
+  }
+  if (e.ROLES.includes('bot') && !e.WECHATY_PUPPET) ctx.addIssue({ code: 'custom', path: ['WECHATY_PUPPET'], message: 'required when ROLES includes bot' });
+  if (!e.WECHATY_PUPPET) {
+    for (const name of ['WECHATY_PUPPET_SERVICE_TOKEN', 'WECHATY_PUPPET_SERVICE_ENDPOINT', 'WECHATY_PUPPET_SERVICE_AUTHORITY', 'WECHATY_SESSION_NAME'] as const) {
+      if (e[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'needs WECHATY_PUPPET' });
+    }
   }
   if (e.STORAGE !== 's3') return;
   for (const name of ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
@@ -209,6 +231,18 @@ export interface Config {
   wecom?: WecomConfig;
   /** set when DINGTALK_APP_KEY/SECRET are: the DingTalk enterprise-internal app robot */
   dingtalk?: DingtalkAppConfig;
+  /** set when WECHATY_PUPPET is: the wechaty bot (role `bot`) and routing to `wechat_group` destinations */
+  wechaty?: WechatyConfig;
+}
+
+/** The wechaty bot (protocols.md §5; bot/). */
+export interface WechatyConfig {
+  /** puppet module name, e.g. `wechaty-puppet-service` */
+  puppet: string;
+  /** passed to the puppet: `{ token?, endpoint?, authority?, tls: { disable } }` (wechaty-puppet-service's options) */
+  puppetOptions: { token?: string; endpoint?: string; authority?: string; tls?: { disable: true } };
+  /** memory-card name keeping the login session on disk; unset: in memory only */
+  sessionName?: string;
 }
 
 /** The DingTalk enterprise-internal app robot (protocols.md §3.2–3.3). */
@@ -318,6 +352,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           enterpriseCode: e.DINGTALK_ENTERPRISE_CODE,
           stream: e.DINGTALK_STREAM,
           groups: e.DINGTALK_GROUPS,
+        }
+      : undefined,
+    wechaty: e.WECHATY_PUPPET
+      ? {
+          puppet: e.WECHATY_PUPPET,
+          puppetOptions: {
+            ...(e.WECHATY_PUPPET_SERVICE_TOKEN ? { token: e.WECHATY_PUPPET_SERVICE_TOKEN } : {}),
+            ...(e.WECHATY_PUPPET_SERVICE_ENDPOINT ? { endpoint: e.WECHATY_PUPPET_SERVICE_ENDPOINT } : {}),
+            ...(e.WECHATY_PUPPET_SERVICE_AUTHORITY ? { authority: e.WECHATY_PUPPET_SERVICE_AUTHORITY } : {}),
+            ...(e.WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT ? { tls: { disable: true as const } } : {}),
+          },
+          sessionName: e.WECHATY_SESSION_NAME,
         }
       : undefined,
   };

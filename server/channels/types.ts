@@ -31,5 +31,12 @@ export type SendResult =
 export interface Channel {
   /** channel name as stored in Notification.channel */
   readonly name: string;
+  /**
+   * true: a send interrupted by a dying worker is never repeated (server/jobs/delivery.ts records
+   * the start of the platform call on the row; the sweep dead-letters such a row instead of
+   * resending it). For channels where a duplicate is worse than a gap the engine's repeat fills,
+   * e.g. the wechaty bot posting into a group from a personal account.
+   */
+  readonly atMostOnce?: boolean;
   send(destination: Destination, message: NeutralMessage): Promise<SendResult>;
 }

@@ -12,7 +12,14 @@
  *   failure → `pending` with exponential backoff; permanent failure or too many attempts → `dead`
  *   (the dead-letter state, shown in the outbox viewer and logged on the alert's history).
  * - sweep: `queued` rows whose job Redis no longer has (Redis flushed or restarted without
- *   persistence) are re-enqueued; `sending` rows whose worker died are put back to `pending`.
+ *   persistence) are re-enqueued; `sending` rows whose worker died are put back to `pending`
+ *   (at least once) — except for an at-most-once channel (Channel.atMostOnce: the wechaty bot)
+ *   whose platform call had begun (`sentAt` is written just before it): such a row may already be
+ *   in the group, so it is dead-lettered with that reason instead of being sent twice; the alert's
+ *   own repeat and escalation still reach people.
+ * - queues: one bull queue per consumer. Rows of a channel listed in RelayDeps.queues (the wechaty
+ *   bot's `wechat_bot`, delivered only by the process that holds the WeChat login) go to that
+ *   queue; everything else to the shared one.
  *
  * Retries live in MySQL rather than in bull's `attempts` so a lost Redis loses no retry state.
  */
@@ -48,6 +55,9 @@ export interface DeliveryDeps {
   backoffMs: number;
   metrics?: DeliveryMetrics;
 }
+
+/** lastError of an at-most-once row whose worker died during the platform call (see sweepOnce). */
+export const SEND_INTERRUPTED = '发送过程中进程中断，消息可能已发出；为避免重复不再重发（预警仍按策略重复/升级提醒） / interrupted during the send, may have been delivered; not resent (at most once)';
 
 /** How long a worker may hold a row in `sending` before the sweep assumes it died (ms). */
 const SENDING_LEASE_MS = 5 * 60_000;
@@ -92,6 +102,10 @@ export async function deliverNotification(d: DeliveryDeps, notificationId: numbe
     }
   }
 
+  // an at-most-once channel: the start of the platform call is on the row before the call (see sweepOnce)
+  const unmark = channel.atMostOnce ? { sentAt: null } : {};
+  if (channel.atMostOnce) await withRetry(() => d.prisma.notification.update({ where: { id: n.id }, data: { sentAt: d.clock.now() } }));
+
   const message = n.payload as unknown as NeutralMessage;
   message.links = await Promise.all(
     message.recipients.map(async (r) => ({ personId: r.personId, name: r.name, url: await d.links.url({ alertId: n.alertId, personId: r.personId, notificationId: n.id }) })),
@@ -113,7 +127,7 @@ export async function deliverNotification(d: DeliveryDeps, notificationId: numbe
   }
   const error = result.error.slice(0, 1000);
   if (result.retryAfterMs !== undefined && !result.permanent) {
-    return finish({ state: 'pending', nextAttemptAt: new Date(at.getTime() + result.retryAfterMs), lastError: error }, 'throttled');
+    return finish({ state: 'pending', nextAttemptAt: new Date(at.getTime() + result.retryAfterMs), lastError: error, ...unmark }, 'throttled');
   }
   const attempts = n.attempts + 1;
   if (result.permanent || attempts >= d.maxAttempts) {
@@ -121,19 +135,34 @@ export async function deliverNotification(d: DeliveryDeps, notificationId: numbe
       data: { alertId: n.alertId, type: 'delivery_failed', channel: n.channel, at, note: `${n.destination?.code ?? n.channel}: ${error}`.slice(0, 1024), data: { notificationId: n.id, attempts } },
     });
     d.log.warn({ notificationId: n.id, channel: n.channel, error, attempts }, 'notification dead-lettered');
-    return finish({ state: 'dead', attempts, lastError: error, payload: delivered }, 'dead');
+    return finish({ state: 'dead', attempts, lastError: error, payload: delivered, ...unmark }, 'dead');
   }
   const backoff = Math.min(MAX_BACKOFF_MS, d.backoffMs * 2 ** (attempts - 1)) * (0.8 + Math.random() * 0.4);
-  return finish({ state: 'pending', attempts, nextAttemptAt: new Date(at.getTime() + backoff), lastError: error }, 'retry');
+  return finish({ state: 'pending', attempts, nextAttemptAt: new Date(at.getTime() + backoff), lastError: error, ...unmark }, 'retry');
 }
 
 export interface RelayDeps {
   prisma: PrismaClient;
   clock: Clock;
   queue: Bull.Queue<DeliveryJob>;
+  /** channel → the queue of the process that delivers it (e.g. `wechat_bot` → the bot's); others use `queue` */
+  queues?: Record<string, Bull.Queue<DeliveryJob>>;
   log: Logger;
   batch: number;
   staleMs: number;
+}
+
+const queueOf = (d: RelayDeps, channel: string): Bull.Queue<DeliveryJob> =>
+  d.queues && Object.prototype.hasOwnProperty.call(d.queues, channel) ? d.queues[channel] : d.queue;
+
+/** Adds jobs, each to its channel's queue. */
+async function addJobs(d: RelayDeps, jobs: Array<{ channel: string; id: number; jobId: string }>): Promise<void> {
+  const byQueue = new Map<Bull.Queue<DeliveryJob>, typeof jobs>();
+  for (const j of jobs) {
+    const q = queueOf(d, j.channel);
+    byQueue.set(q, [...(byQueue.get(q) ?? []), j]);
+  }
+  for (const [q, list] of byQueue) await q.addBulk(list.map((j) => ({ data: { notificationId: j.id }, opts: { ...JOB_OPTIONS, jobId: j.jobId } })));
 }
 
 export const JOB_OPTIONS: Bull.JobOptions = { removeOnComplete: true, removeOnFail: true, attempts: 1 };
@@ -160,16 +189,16 @@ export async function relayOnce(d: RelayDeps): Promise<number> {
     const now = d.clock.now();
     const claimed = await withRetry(() =>
       d.prisma.$transaction(async (tx) => {
-        const rows = await tx.$queryRaw<Array<{ id: number | bigint; enqueuedAt: Date | null }>>(
-          Prisma.sql`SELECT id, enqueuedAt FROM Notification WHERE state = 'pending' AND nextAttemptAt <= ${now} ORDER BY nextAttemptAt LIMIT ${d.batch} FOR UPDATE SKIP LOCKED`,
+        const rows = await tx.$queryRaw<Array<{ id: number | bigint; enqueuedAt: Date | null; channel: string }>>(
+          Prisma.sql`SELECT id, enqueuedAt, channel FROM Notification WHERE state = 'pending' AND nextAttemptAt <= ${now} ORDER BY nextAttemptAt LIMIT ${d.batch} FOR UPDATE SKIP LOCKED`,
         );
         const ids = rows.map((r) => Number(r.id));
         if (ids.length) await tx.notification.updateMany({ where: { id: { in: ids } }, data: { state: 'queued', enqueuedAt: now } });
-        return rows.map((r) => ({ id: Number(r.id), again: r.enqueuedAt !== null }));
+        return rows.map((r) => ({ id: Number(r.id), again: r.enqueuedAt !== null, channel: r.channel }));
       }),
     );
     if (claimed.length === 0) break;
-    await d.queue.addBulk(claimed.map(({ id, again }) => ({ data: { notificationId: id }, opts: { ...JOB_OPTIONS, jobId: jobIdOf(id, again ? now : null) } })));
+    await addJobs(d, claimed.map(({ id, again, channel }) => ({ channel, id, jobId: jobIdOf(id, again ? now : null) })));
     total += claimed.length;
     if (claimed.length < d.batch) break;
   }
@@ -183,28 +212,37 @@ export async function sweepOnce(d: RelayDeps): Promise<number> {
   const now = d.clock.now();
   const stale = new Date(now.getTime() - d.staleMs);
   let fixed = 0;
-  const queued = await d.prisma.notification.findMany({ where: { state: 'queued', enqueuedAt: { lt: stale } }, select: { id: true, enqueuedAt: true }, take: 1000, orderBy: { enqueuedAt: 'asc' } });
-  const lost: number[] = [];
-  for (const { id, enqueuedAt } of queued) {
-    const job = (await d.queue.getJob(jobIdOf(id, enqueuedAt))) ?? (await d.queue.getJob(jobIdOf(id, null)));
+  const queued = await d.prisma.notification.findMany({ where: { state: 'queued', enqueuedAt: { lt: stale } }, select: { id: true, enqueuedAt: true, channel: true }, take: 1000, orderBy: { enqueuedAt: 'asc' } });
+  const lost: Array<{ id: number; channel: string }> = [];
+  for (const { id, enqueuedAt, channel } of queued) {
+    const q = queueOf(d, channel);
+    const job = (await q.getJob(jobIdOf(id, enqueuedAt))) ?? (await q.getJob(jobIdOf(id, null)));
     if (!job || (await job.isFailed()) || (await job.isCompleted())) {
       if (job) await job.remove().catch(() => undefined);
-      lost.push(id);
+      lost.push({ id, channel });
     }
   }
   if (lost.length) {
-    await withRetry(() => d.prisma.notification.updateMany({ where: { id: { in: lost }, state: 'queued' }, data: { enqueuedAt: now } }));
-    await d.queue.addBulk(lost.map((id) => ({ data: { notificationId: id }, opts: { ...JOB_OPTIONS, jobId: jobIdOf(id, now) } })));
+    await withRetry(() => d.prisma.notification.updateMany({ where: { id: { in: lost.map((l) => l.id) }, state: 'queued' }, data: { enqueuedAt: now } }));
+    await addJobs(d, lost.map(({ id, channel }) => ({ channel, id, jobId: jobIdOf(id, now) })));
     d.log.warn({ count: lost.length }, 're-enqueued notifications whose jobs Redis no longer had');
     fixed += lost.length;
   }
+  // at-most-once channels: the platform call had begun (sentAt) — maybe posted, so never posted again
+  const unknown = await withRetry(() =>
+    d.prisma.notification.updateMany({
+      where: { state: 'sending', nextAttemptAt: { lt: now }, sentAt: { not: null } },
+      data: { state: 'dead', lastError: SEND_INTERRUPTED },
+    }),
+  );
+  if (unknown.count) d.log.warn({ count: unknown.count }, 'at-most-once notifications interrupted while sending: dead-lettered, not sent again');
   const dead = await withRetry(() =>
     d.prisma.notification.updateMany({
-      where: { state: 'sending', nextAttemptAt: { lt: now } },
+      where: { state: 'sending', nextAttemptAt: { lt: now }, sentAt: null },
       data: { state: 'pending', nextAttemptAt: now, lastError: 'worker stopped while sending; retrying (may duplicate)' },
     }),
   );
-  return fixed + dead.count;
+  return fixed + unknown.count + dead.count;
 }
 
 /** The bull queue every role shares (prefix keeps installs sharing one Redis apart). */
