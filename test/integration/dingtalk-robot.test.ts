@@ -11,11 +11,13 @@ import { createTestSystem, type TestSystem } from '../helpers/system';
 import { FakeDingtalkApp } from '../fakes/dingtalk-app';
 import { createApp } from '../../server/app';
 import { createLogger } from '../../server/logger';
+import { loadDemoPlant, readDemoData } from '../../prisma/seed';
 import { addressedTo } from '../../server/services/alert-actions';
 import { issueBindingCode } from '../../server/services/identity';
 import { alertCode } from '../../server/domain/render';
 import {
   CALLBACK_WINDOW_MS,
+  DingtalkRobot,
   dingtalkCallbackSign,
   parseDingtalkRobotMessage,
   replyContextOf,
@@ -401,5 +403,35 @@ describe('DingTalk app robot on the demo plant', () => {
     expect(html).toContain('在微信群里发送');
     // WeChat still needs a code: a fresh one (the first is used up)
     expect(html).not.toContain(`绑定 ${code}`);
+  });
+
+  test('two enterprises: DINGTALK_ENTERPRISE_CODE decides whose staffIds these are; a code of the other enterprise binds nothing; without the setting a shared staffId maps to nobody', async () => {
+    c = await setup({ DINGTALK_ENTERPRISE_CODE: '320411901' });
+    const d = readDemoData();
+    const e2 = (await loadDemoPlant(c.sys.rt.prisma, { now: c.sys.clock.now(), regulator: false, data: { ...d, enterprise: { ...d.enterprise, companyCode: '320411999', name: '第二示范化工（演示）' } } })).enterpriseId;
+    const e1 = c.sys.enterpriseId!;
+    await c.sys.cycle();
+    const alert = await c.sys.rt.prisma.alert.findFirstOrThrow({ where: { enterpriseId: e1, title: { contains: '紧急停车系统旁路' }, state: 'open' } });
+    const p12e1 = (await c.sys.rt.prisma.person.findFirstOrThrow({ where: { enterpriseId: e1, code: 'p12' } })).id;
+    const p12e2 = (await c.sys.rt.prisma.person.findFirstOrThrow({ where: { enterpriseId: e2, code: 'p12' } })).id;
+
+    // a binding code of the other enterprise's person, sent from this corp's robot: refused like an unknown one
+    const { code: foreign } = await issueBindingCode(c.sys.rt.prisma, c.sys.clock, p12e2);
+    await post(c, c.fake.callback({ text: `绑定 ${foreign}`, senderStaffId: 'stranger', senderNick: '某人' }));
+    expect(JSON.stringify(c.fake.sessionPosts[0].body)).toContain('绑定码无效或已过期');
+    expect(await c.sys.rt.prisma.chatIdentity.count()).toBe(0);
+    expect((await c.sys.rt.prisma.bindingCode.findFirstOrThrow({ where: { code: foreign } })).usedAt).toBeNull();
+
+    // dt0012 exists in both enterprises: the setting picks this corp's enterprise
+    await post(c, c.fake.callback({ text: `确认 ${alertCode(alert.id)}`, senderStaffId: 'dt0012', senderNick: '黄涛' }));
+    expect((await c.sys.rt.prisma.alert.findUniqueOrThrow({ where: { id: alert.id } })).ackedById).toBe(p12e1);
+
+    // without the setting, two enterprises: the shared staffId is nobody (no guessing), nothing changes
+    const unset = new DingtalkRobot({ ...c.sys.rt.dingtalk!.d, config: { ...c.sys.config.dingtalk!, enterpriseCode: undefined } });
+    expect(await unset.enterpriseId()).toBeNull();
+    const other = await c.sys.rt.prisma.alert.findFirstOrThrow({ where: { enterpriseId: e2, title: { contains: '紧急停车系统旁路' }, state: 'open' } });
+    const r = await unset.handleMessage(c.fake.callback({ text: `确认 ${alertCode(other.id)}`, senderStaffId: 'dt0012', senderNick: '黄涛' }).body);
+    expect(r).toMatchObject({ status: 'handled', person: null, outcome: { applied: false } });
+    expect((await c.sys.rt.prisma.alert.findUniqueOrThrow({ where: { id: other.id } })).state).toBe('open');
   });
 });
