@@ -4,11 +4,13 @@
  * Enterprise-wide oversight roles (安全管理部门, 安全总监, 主要负责人, 企业管理员) may act on every
  * alert of their enterprise — they are the ones the regulator holds to account for clearing in time.
  */
+import { CLEAR_ROLES, OVERSIGHT_ROLES } from '../../miniprogram/shared/contract';
+
 export type AlertAction = 'read' | 'acknowledge' | 'handle' | 'clear';
 
-export const OVERSIGHT_ROLES = ['safety_dept', 'safety_director', 'principal', 'enterprise_admin'] as const;
-/** roles allowed to clear (销警) by hand, with a reason */
-export const CLEAR_ROLES = ['department_head', 'technical_head', 'operational_head', ...OVERSIGHT_ROLES] as const;
+// OVERSIGHT_ROLES and CLEAR_ROLES (roles allowed to clear (销警) by hand, with a reason) are shared
+// with the mini-program, which hides 销警 from other roles: one definition in miniprogram/shared/contract.ts.
+export { CLEAR_ROLES, OVERSIGHT_ROLES };
 
 export interface ActorFacts {
   roles: string[];

@@ -5,13 +5,15 @@
  * name or the client's Content-Type: a text file renamed .jpg must be refused), and how many photos
  * one record may carry.
  */
+import { MAX_PHOTOS } from '../../miniprogram/shared/contract';
 
 /**
  * At most this many photos on one hazard report, one rectification, one transition or one check
  * record. Nine is what a phone's picker (WeChat mini-program `chooseMedia` count ≤ 9) and a chat
- * message grid show at once; more is never evidence, only noise for the acceptor.
+ * message grid show at once; more is never evidence, only noise for the acceptor. Shared with the
+ * mini-program (miniprogram/shared/contract.ts MAX_PHOTOS), which limits its picker to it.
  */
-export const MAX_PHOTOS_PER_HAZARD = 9;
+export const MAX_PHOTOS_PER_HAZARD = MAX_PHOTOS;
 
 /** The image types accepted for upload, as detected from the bytes. */
 export type ImageMime = 'image/jpeg' | 'image/png' | 'image/webp' | 'image/heic' | 'image/heif';

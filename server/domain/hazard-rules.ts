@@ -10,6 +10,7 @@
  * 《化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（试行）》(major-criteria.ts).
  */
 import { z } from 'zod';
+import { DANGER_LEVEL_LABELS, HAZARD_TYPE_LABELS } from '../../miniprogram/shared/contract';
 import { isMajorCriterion } from './major-criteria';
 import { isLocalDate, type LocalDate } from './time';
 
@@ -22,8 +23,8 @@ const v = (code: string, zh: string, en: string): RuleViolation => ({ code, zh, 
 
 // ───────────────────────────── national codes (display names) ─────────────────────────────
 
-/** dangerLevel [0 一般, 1 重大] */
-export const DANGER_LEVEL_NAMES: Record<number, string> = { 0: '一般隐患', 1: '重大隐患' };
+/** dangerLevel [0 一般, 1 重大] (shared with the mini-program's pick list: miniprogram/shared/contract.ts) */
+export const DANGER_LEVEL_NAMES: Record<number, string> = DANGER_LEVEL_LABELS;
 /** dangerSrc [1..10]; 10 with an 执法编号 = found by a government inspection */
 export const DANGER_SRC_NAMES: Record<number, string> = {
   1: '日常排查',
@@ -37,8 +38,8 @@ export const DANGER_SRC_NAMES: Record<number, string> = {
   9: '管控措施失效',
   10: '其他（政府检查发现）',
 };
-/** hazardDangerType [1..8] */
-export const HAZARD_DANGER_TYPE_NAMES: Record<number, string> = { 1: '安全', 2: '工艺', 3: '电气', 4: '仪表', 5: '消防', 6: '总图', 7: '设备', 8: '其他' };
+/** hazardDangerType [1..8] (shared with the mini-program's pick list: miniprogram/shared/contract.ts) */
+export const HAZARD_DANGER_TYPE_NAMES: Record<number, string> = HAZARD_TYPE_LABELS;
 /** dangerManageType [0 即查即改, 1 限期整改] */
 export const DANGER_MANAGE_TYPE_NAMES: Record<number, string> = { 0: '即查即改', 1: '限期整改' };
 /** manageClass [1..3] (optional 管理分类) */

@@ -8,18 +8,10 @@
 export const CHECK_RESULTS = { normal: 0, hazard_found: 1, not_applicable: 2 } as const;
 export const CHECK_RESULT_NAMES: Record<number, string> = { 0: '正常', 1: '存在隐患', 2: '无需排查' };
 
-/** CheckTask.checkMeans values */
-export const CHECK_MEANS = ['拍照', '现场确认'] as const;
-
-/** A task whose check means is 拍照 needs at least one photo on its record. */
-export function photoRequired(checkMeans: string): boolean {
-  return checkMeans === '拍照';
-}
-
-/** Outside [min, max] (either bound may be absent) = abnormal. Bounds are inclusive (safe). */
-export function isAbnormalReading(value: number, min: number | null, max: number | null): boolean {
-  return (min !== null && value < min) || (max !== null && value > max);
-}
+// CHECK_MEANS, photoRequired (拍照 needs ≥ 1 photo) and isAbnormalReading (outside the inclusive
+// safe range [min, max]) are shared with the mini-program, which applies them before submitting:
+// one definition in miniprogram/shared/contract.ts.
+export { CHECK_MEANS, isAbnormalReading, photoRequired, readingState, type ReadingState } from '../../miniprogram/shared/contract';
 
 /** Compact decimal text: 0.2 → "0.2", 85 → "85" (no float noise like 0.30000000000000004). */
 export function formatNumber(n: number): string {
