@@ -4,7 +4,8 @@
  * 1. generate the Prisma client if the schema changed
  * 2. check MySQL/MariaDB and Redis answer (TEST_DATABASE_URL, REDIS_URL; defaults: localhost) —
  *    the suite uses real ones, only the chat platforms are faked (test/fakes)
- * 3. type-check everything (tsc --noEmit)
+ * 3. type-check everything (tsc --noEmit), and the mini-program with its own tsconfig (wx typings),
+ *    emitted to dist/mp (scripts/build-miniprogram.js)
  * 4. jest with TZ=UTC, then the unit tests again with TZ=Asia/Shanghai: results must not depend on
  *    the host's time zone
  * Extra arguments go to jest (e.g. `npm test -- test/unit`), which skips the second TZ run.
@@ -59,6 +60,7 @@ async function checkServices() {
   await checkServices();
   process.stdout.write('MySQL and Redis answer\n');
   step('typecheck', require.resolve('typescript/bin/tsc', { paths: [root] }), ['--noEmit', '-p', 'tsconfig.json']);
+  step('mini-program (tsc -p miniprogram/tsconfig.json → dist/mp)', path.join(root, 'scripts', 'build-miniprogram.js'), []);
   const jest = require.resolve('jest/bin/jest', { paths: [root] });
   const ci = process.env.CI ? ['--ci'] : [];
   step('jest (TZ=UTC)', jest, [...ci, '--maxWorkers=2', ...extra], { TZ: 'UTC' });

@@ -333,7 +333,9 @@ export interface HazardListItem {
   rectifier: Ref | null;
   acceptor: Ref | null;
   reportedAt: string | null;
+  /** 'YYYY-MM-DD' (local) and the instant it ends */
   deadlineDate: string | null;
+  deadlineAt: string | null;
   overdue: boolean;
   pendingExtension: boolean;
   photoCount: number;
@@ -349,7 +351,6 @@ export interface PhotoRef {
 export interface HazardView extends HazardListItem {
   description: string | null;
   location: string | null;
-  deadlineAt: string | null;
   photos: PhotoRef[];
   afterPhotos: PhotoRef[];
   names: Record<string, string | null>;
