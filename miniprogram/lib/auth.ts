@@ -66,6 +66,8 @@ const MESSAGES: Record<string, string> = {
   phone_code_invalid: '手机号授权已失效，请重新点击授权',
   binding_code_invalid: '绑定码不正确或已使用，请向管理员重新获取',
   person_not_found: '该手机号不在本厂人员名单中，请联系管理员或改用绑定码',
+  phone_ambiguous: '该手机号对应多名人员，请改用绑定码',
+  identity_taken: '该身份已绑定其他微信，请联系管理员',
 };
 
 /** What the login/bind page shows for an error, and whether a fresh login is the way out. */

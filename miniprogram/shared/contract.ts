@@ -215,7 +215,10 @@ export interface MpSubscriptionsRequest {
   results: Record<string, SubscribeDecision>;
 }
 export interface MpSubscriptionsResponse {
+  /** sends left per template id */
   remaining: Record<string, number>;
+  /** template ids this server does not send (not counted) */
+  ignored?: string[];
 }
 
 export interface Ref {
