@@ -173,9 +173,14 @@ export function uploadPhoto(filePath: string): Promise<UploadedFile> {
 
 /**
  * Downloads a stored photo with the token (an <image src> cannot send a header) and returns the
- * local temp path to show. @throws ApiError
+ * local temp path to show. The URL is built from the file id and the configured API base (not the
+ * absolute URL in the answer, which carries the server's PUBLIC_URL — the phone may reach the
+ * server under another name, and only the allow-listed domain works in WeChat).
+ * @param thumb the 320 px thumbnail (when the file has one) instead of the original
+ * @throws ApiError
  */
-export function downloadPhoto(fileUrl: string): Promise<string> {
+export function downloadPhoto(photo: { id: number; thumbUrl?: string | null }, thumb = true): Promise<string> {
+  const fileUrl = url(`/files/${photo.id}${thumb && photo.thumbUrl ? '/thumb' : ''}`);
   return new Promise<string>((resolve, reject) => {
     let header: Record<string, string>;
     try {

@@ -13,14 +13,15 @@ export interface Session {
   person: SessionPerson;
 }
 
-/** Renew a minute early, so a request never leaves with a token about to expire. */
-const MARGIN_MS = 60_000;
-
-export function loadSession(now: number = Date.now()): Session | null {
+/**
+ * The stored session, or null when there is none. The expiry is NOT judged on the phone: a phone
+ * whose clock runs ahead would throw away every fresh token and never get in. The server answers
+ * 401 to an expired token; the client then clears the session and the user logs in again
+ * (lib/api.ts), silently when the WeChat account is bound.
+ */
+export function loadSession(): Session | null {
   const s = readJson<Session>(KEYS.session);
-  if (!s || typeof s.token !== 'string' || !s.person) return null;
-  const exp = Date.parse(s.expiresAt);
-  if (!Number.isFinite(exp) || exp - MARGIN_MS <= now) return null;
+  if (!s || typeof s.token !== 'string' || !s.token || !s.person) return null;
   return s;
 }
 

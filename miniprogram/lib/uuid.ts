@@ -2,8 +2,9 @@
  * RFC 4122 version-4 UUIDs made on the phone: the per-install device id and the clientRequestId
  * of a queued report (the server answers a repeated id with the first result, never a second row).
  *
- * `random` returns 16 bytes; the default mixes Math.random with the clock. The server scopes a
- * clientRequestId to the reporting person, so two phones could only collide with themselves.
+ * `random` returns 16 bytes; the default mixes Math.random with the clock (mini-programs have no
+ * synchronous crypto source). 122 random bits: a clash between two phones of one enterprise (the
+ * server's scope for a clientRequestId) is not a practical concern.
  */
 export function uuid4(random: () => Uint8Array = defaultRandom): string {
   const b = random();

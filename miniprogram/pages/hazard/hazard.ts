@@ -11,7 +11,7 @@ import { dataNumber, inputValue, requireSession, toast } from '../../utils/ui';
 
 /** Photos need the token: downloaded to local paths (thumbnails when there are). */
 async function localPaths(photos: PhotoRef[]): Promise<string[]> {
-  const out = await Promise.all(photos.map((p) => downloadPhoto(p.thumbUrl ?? p.url).catch(() => '')));
+  const out = await Promise.all(photos.map((p) => downloadPhoto(p).catch(() => '')));
   return out.filter(Boolean);
 }
 
