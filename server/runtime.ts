@@ -1,7 +1,8 @@
 /**
  * Wires one process from a Config: database, Redis, queue, channels, the HTTP app and the loops
- * of each role (ROLES=api,scheduler,worker). main.ts runs it; tests build it with a test database,
- * a manual clock and fake chat servers.
+ * of each role (ROLES=api,scheduler,worker,bot). main.ts runs it; tests build it with a test database,
+ * a manual clock and fake chat servers. The `bot` role (wechaty, bot/) holds the WeChat login and
+ * delivers `wechat_bot` notifications from a queue of its own; wechaty is loaded only there.
  *
  * Loops never overlap themselves (the next run is scheduled after the previous one finished) and
  * stop cleanly: stop() stops ticking, lets workers finish their current job, closes the HTTP
@@ -37,13 +38,17 @@ import { WECOM_APP_CHANNEL, WECOM_MEMBER_RATE_LIMIT, WECOM_MEMBER_RATE_WINDOW_MS
 import { WecomApi } from './services/wecom-token';
 import { WecomCallback } from './services/wecom-callback';
 import { WecomInbound } from './services/wecom-inbound';
+import { WECHAT_BOT_CHANNEL, WECHAT_GROUP_DESTINATION } from './domain/routing';
+import type { WechatBot } from '../bot/wechat-bot';
 
 export interface RuntimeOptions {
   clock?: Clock;
   /** replace channels (tests) */
   channels?: Channel[];
-  /** bull queue name (tests use a unique one) */
+  /** bull queue name (tests use a unique one); the bot's queue is `<name>-wechat` */
   queueName?: string;
+  /** the bot role's puppet instance instead of WECHATY_PUPPET (tests: wechaty-puppet-mock) */
+  wechatyPuppet?: unknown;
 }
 
 /** A periodic job that never overlaps itself. */
@@ -94,6 +99,10 @@ export interface Runtime {
   wecom?: WecomCallback;
   /** the WeCom app API client (cards, replies), when WECOM_SECRET/AGENT_ID are set */
   wecomApi?: WecomApi;
+  /** the queue of `wechat_bot` notifications, when WECHATY_PUPPET is set (the bot role consumes it) */
+  wechatQueue?: Bull.Queue<DeliveryJob>;
+  /** the wechaty bot, when this process runs the bot role (after start()) */
+  wechatBot?: WechatBot;
   /** one tick of the engine (instances, hazards, alerts → outbox) */
   tickOnce(): ReturnType<typeof tick>;
   generateOnce(): ReturnType<typeof generateInstances>;
@@ -158,6 +167,11 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       })
     : undefined;
   const activeRobots = new Set([...Object.keys(config.robots), ...Object.keys(dingtalkGroups)]);
+  // wechaty: every wechat_group destination is served while the bot is configured; its posts go
+  // through a queue only the bot role consumes (the process holding the WeChat login)
+  const activeChannels = config.wechaty ? new Set([WECHAT_GROUP_DESTINATION]) : undefined;
+  const wechatQueue = config.wechaty ? createDeliveryQueue(config.redisUrl, config.redisPrefix, `${opts.queueName ?? 'delivery'}-wechat`) : undefined;
+  wechatQueue?.on('error', (err) => log.warn({ err: err.message }, 'wechat queue error'));
   // the group-robot limit (20/min per robot) is per destination; the WeCom app throttles per member itself
   const robotThrottle = createRedisThrottle(redis, { prefix: config.redisPrefix, limit: config.robotRateLimit, windowMs: config.robotRateWindowMs + config.robotRateMarginMs });
   const delivery: DeliveryDeps = {
@@ -175,12 +189,20 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       latency: (channel, ms) => metrics.deliveryLatency.observe({ channel }, ms / 1000),
     },
   };
-  const relayDeps = { prisma, clock, queue, log: log.child({ role: 'relay' }), batch: config.tickBatch, staleMs: config.relayStaleMs };
+  const relayDeps = {
+    prisma,
+    clock,
+    queue,
+    queues: wechatQueue ? { [WECHAT_BOT_CHANNEL]: wechatQueue } : undefined,
+    log: log.child({ role: 'relay' }),
+    batch: config.tickBatch,
+    staleMs: config.relayStaleMs,
+  };
   const schedLog = log.child({ role: 'scheduler' });
   const tickOnce = async () => {
     const end = metrics.tickDuration.startTimer();
     try {
-      return await tick({ prisma, clock, log: schedLog, batch: config.tickBatch, activeRobots, personal: wecomApp ? { channel: WECOM_APP_CHANNEL, companyCode: config.wecom?.enterpriseCode } : undefined });
+      return await tick({ prisma, clock, log: schedLog, batch: config.tickBatch, activeRobots, activeChannels, personal: wecomApp ? { channel: WECOM_APP_CHANNEL, companyCode: config.wecom?.enterpriseCode } : undefined });
     } finally {
       end();
     }
@@ -205,6 +227,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     dingtalk,
     wecom,
     wecomApi,
+    wechatQueue,
     tickOnce,
     generateOnce,
     relayOnce: () => relayOnce(relayDeps),
@@ -228,6 +251,23 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       if (config.roles.includes('worker')) {
         startWorker(queue, delivery, config.workerConcurrency);
         workerStarted = true;
+      }
+      if (config.roles.includes('bot') && config.wechaty && wechatQueue) {
+        // loaded here only: wechaty takes seconds to load and only this role needs it
+        const { WechatBot } = await import('../bot/wechat-bot');
+        rt.wechatBot = new WechatBot({
+          prisma,
+          redis,
+          redisPrefix: config.redisPrefix,
+          clock,
+          log: log.child({ role: 'bot' }),
+          config: config.wechaty,
+          files,
+          queue: wechatQueue,
+          delivery,
+          puppet: opts.wechatyPuppet,
+        });
+        await rt.wechatBot.start();
       }
       if (config.roles.includes('api')) {
         const app = createApp({
@@ -271,8 +311,11 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
       }
       // WeCom replies and card updates queued by callbacks already answered
       await wecom?.idle();
+      // the bot stops taking jobs (a post in progress finishes) and logs off the puppet
+      await rt.wechatBot?.stop();
       // 3. workers finish their current job (bull's close waits for active jobs), then pools close
       await queue.close(!workerStarted).catch((err) => log.warn({ err: (err as Error).message }, 'queue close'));
+      await wechatQueue?.close().catch((err) => log.warn({ err: (err as Error).message }, 'wechat queue close'));
       await prisma.$disconnect();
       redis.disconnect();
     },

@@ -13,7 +13,7 @@ import { createTestDb } from './db';
 import { ManualClock } from '../../server/clock';
 import { loadConfig, type Config } from '../../server/config';
 import { createLogger } from '../../server/logger';
-import { createRuntime, type Runtime } from '../../server/runtime';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../server/runtime';
 import { createApp } from '../../server/app';
 import { loadDemoPlant } from '../../prisma/seed';
 import { deliverNotification, type DeliveryOutcome } from '../../server/jobs/delivery';
@@ -49,6 +49,8 @@ export interface TestSystemOptions {
   seed?: boolean;
   env?: Record<string, string>;
   channels?: Channel[];
+  /** the bot role's puppet (wechaty-puppet-mock) */
+  wechatyPuppet?: RuntimeOptions['wechatyPuppet'];
 }
 
 export async function createTestSystem(opts: TestSystemOptions = {}): Promise<TestSystem> {
@@ -68,7 +70,7 @@ export async function createTestSystem(opts: TestSystemOptions = {}): Promise<Te
     ...opts.env,
   });
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  const rt = await createRuntime(config, log, { clock, channels: opts.channels });
+  const rt = await createRuntime(config, log, { clock, channels: opts.channels, wechatyPuppet: opts.wechatyPuppet });
   let enterpriseId: number | null = null;
   if (opts.seed !== false) enterpriseId = (await loadDemoPlant(rt.prisma, { now: clock.now() })).enterpriseId;
   const app = createApp({
