@@ -14,7 +14,12 @@ export function toastError(e: unknown): void {
   toast(errorText(e));
 }
 
+let lastGoLogin = 0;
+/** To the login page — once, even when several requests answer 401 together. */
 export function goLogin(): void {
+  const now = Date.now();
+  if (now - lastGoLogin < 2000) return;
+  lastGoLogin = now;
   wx.reLaunch({ url: '/pages/login/login' });
 }
 
