@@ -94,13 +94,18 @@ export async function loadHazard(id: number): Promise<HazardView> {
   return get<HazardView>(`/hazards/${id}`);
 }
 
-/** Uploads local photos one by one. @returns their file ids @throws ApiError */
-export async function uploadAll(paths: string[], onProgress?: (done: number, total: number) => void): Promise<number[]> {
+/**
+ * Uploads local photos one by one. @returns their file ids @throws ApiError
+ * @param cache local path → file id of photos already uploaded (filled as uploads succeed), so a
+ *        retry after a lost signal sends only what is missing
+ */
+export async function uploadAll(paths: string[], onProgress?: (done: number, total: number) => void, cache: Record<string, number> = {}): Promise<number[]> {
   if (paths.length > MAX_PHOTOS) throw new ApiError('rejected', 0, 'too_many_photos', `最多 ${MAX_PHOTOS} 张照片`);
   const ids: number[] = [];
   for (let i = 0; i < paths.length; i++) {
     onProgress?.(i, paths.length);
-    ids.push((await uploadPhoto(paths[i])).id);
+    if (!cache[paths[i]]) cache[paths[i]] = (await uploadPhoto(paths[i])).id;
+    ids.push(cache[paths[i]]);
   }
   onProgress?.(paths.length, paths.length);
   return ids;
@@ -121,11 +126,11 @@ export async function reportDraft(id: number): Promise<HazardStepResponse> {
   return post<HazardStepResponse>(`/hazards/${id}/report`, {});
 }
 
-/** 整改完成: uploads the after-photos (≥ 1), then POST /hazards/:id/rectify. @throws ApiError */
-export async function rectify(id: number, measures: string, afterPhotoPaths: string[], onProgress?: (done: number, total: number) => void): Promise<HazardStepResponse> {
+/** 整改完成: uploads the after-photos (≥ 1; `cache` as in uploadAll), then POST /hazards/:id/rectify. @throws ApiError */
+export async function rectify(id: number, measures: string, afterPhotoPaths: string[], onProgress?: (done: number, total: number) => void, cache: Record<string, number> = {}): Promise<HazardStepResponse> {
   const m = text(measures, MEASURES_MAX, 'measures', '请填写整改措施');
   if (afterPhotoPaths.length === 0) throw new ApiError('rejected', 0, 'after_photo_required', '请拍摄整改后的照片');
-  const afterPhotos = await uploadAll(afterPhotoPaths, onProgress);
+  const afterPhotos = await uploadAll(afterPhotoPaths, onProgress, cache);
   return post<HazardStepResponse>(`/hazards/${id}/rectify`, { measures: m, afterPhotos });
 }
 

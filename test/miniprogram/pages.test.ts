@@ -487,6 +487,28 @@ describe('我的排查 (checks) and doing one (check)', () => {
     expect(rec.body.readings).toBeUndefined();
     expect(text(page, '#done')).toContain('排查已记录');
   });
+  test('no signal on submit: the form stays; the retry reuses the uploaded photos and the same clientRequestId', async () => {
+    login(P07);
+    let lose = true;
+    backend.on('GET', '/me/tasks', { items: [T3] }).on('POST', '/check-records', () => (lose ? ((lose = false), { network: true }) : { status: 201, body: { checkRecordId: 902, result: 0, resultAdjusted: false, clearedAlerts: [], abnormalAlertId: null, abnormal: false, hazardDraftId: null } }));
+    const page = render('check');
+    await page.instance.onLoad({ instanceId: '43' });
+    await settle();
+    await tap(page, '#camera');
+    await settle();
+    await tap(page, '#submit');
+    await settle(40);
+    expect(toasts()).toContain('网络超时，请稍后重试');
+    expect(page.querySelector('#done')).toBeUndefined();
+    await tap(page, '#submit');
+    await settle(40);
+    expect(backend.uploads).toHaveLength(2);
+    const posts = backend.posts('/check-records');
+    expect(posts).toHaveLength(2);
+    expect(posts[1].body.clientRequestId).toBe(posts[0].body.clientRequestId);
+    expect(posts[1].body.photos).toEqual(posts[0].body.photos);
+    expect(text(page, '#done')).toContain('排查已记录');
+  });
 });
 
 describe('预警 (alerts) and one alert (alert)', () => {

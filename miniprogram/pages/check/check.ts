@@ -36,6 +36,8 @@ Component({
     problems: [] as string[],
     done: null as null | { abnormal: boolean; hazardDraftId: number | null; at: string },
     requestId: '',
+    /** local path → file id of photos already uploaded (a retry sends only the rest) */
+    uploaded: {} as Record<string, number>,
   },
   methods: {
     async onLoad(query: Record<string, string | undefined>) {
@@ -83,16 +85,18 @@ Component({
         return toast(problems[0]);
       }
       this.setData({ submitting: true, progress: '正在定位…' });
+      const uploaded = { ...this.data.uploaded };
       try {
         const pos = await locate(4000);
-        form.photoIds = await uploadAll(this.data.photos, (done, total) => this.setData({ progress: `正在上传照片 ${Math.min(done + 1, total)}/${total}` }));
+        form.photoIds = await uploadAll(this.data.photos, (done, total) => this.setData({ progress: `正在上传照片 ${Math.min(done + 1, total)}/${total}` }), uploaded);
         this.setData({ progress: '正在提交…' });
         const body = checkRecordBody(task, form, { latitude: pos?.latitude, longitude: pos?.longitude, location: task.riskUnit?.name }, deviceId(), this.data.requestId);
         const res = await submitCheck(body);
         this.setData({ submitting: false, progress: '', done: { abnormal: res.abnormal, hazardDraftId: res.hazardDraftId, at: formatDateTime(new Date().toISOString()) } });
       } catch (e) {
-        // the same requestId is kept: submitting again after a lost answer records it once
-        this.setData({ submitting: false, progress: '' });
+        // the same requestId is kept: submitting again after a lost answer records it once;
+        // photos that went up are not sent again
+        this.setData({ submitting: false, progress: '', uploaded });
         toast(errorText(e));
       }
     },

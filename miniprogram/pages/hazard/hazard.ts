@@ -32,6 +32,8 @@ Component({
     extReason: '',
     busy: false,
     progress: '',
+    /** local path → file id of after-photos already uploaded (a retry sends only the rest) */
+    uploaded: {} as Record<string, number>,
   },
   methods: {
     onLoad(query: Record<string, string | undefined>) {
@@ -94,10 +96,14 @@ Component({
       this.act('已上报', () => reportDraft(this.data.id));
     },
     onRectify() {
+      const uploaded = { ...this.data.uploaded };
       this.act(
         '已提交整改，等待验收',
-        () => rectify(this.data.id, this.data.measures, this.data.afterPhotos, (d, t) => this.setData({ progress: `正在上传照片 ${Math.min(d + 1, t)}/${t}` })),
-        { measures: '', afterPhotos: [] },
+        () =>
+          rectify(this.data.id, this.data.measures, this.data.afterPhotos, (d, t) => this.setData({ progress: `正在上传照片 ${Math.min(d + 1, t)}/${t}` }), uploaded).finally(() =>
+            this.setData({ uploaded }),
+          ),
+        { measures: '', afterPhotos: [], uploaded: {} },
       );
     },
     onExtend() {
