@@ -487,6 +487,7 @@ describe('我的排查 (checks) and doing one (check)', () => {
     expect(rec.body.readings).toBeUndefined();
     expect(text(page, '#done')).toContain('排查已记录');
   });
+
   test('no signal on submit: the form stays; the retry reuses the uploaded photos and the same clientRequestId', async () => {
     login(P07);
     let lose = true;
