@@ -51,7 +51,7 @@ import { handleChatText } from '../server/services/chat-commands';
 import { redeemBindingCode, resolveChatIdentity, type ResolvedPerson } from '../server/services/identity';
 import { loadActor } from '../server/services/alert-actions';
 import { reportHazard } from '../server/services/hazards';
-import { storeUploads, type FileDeps } from '../server/services/files';
+import { fileTooLarge, storeUploads, type FileDeps } from '../server/services/files';
 import { PendingPhotos, PHOTO_TTL_MS } from './pending-photos';
 import { parseHazardText, type HazardText } from './hazard-text';
 
@@ -377,6 +377,8 @@ export class WechatBot {
       const inputs = [];
       for (const p of photos) {
         const box = await p.toFileBox();
+        // a size the puppet announces is checked before downloading (-1 / 0: unknown, checked after)
+        if (box.size > this.d.files.maxBytes) throw fileTooLarge(this.d.files.maxBytes, box.name || undefined);
         inputs.push({ bytes: await box.toBuffer(), originalName: box.name || undefined });
       }
       const stored = await storeUploads(prisma, { ...this.d.files, clock, log }, { enterpriseId: person.enterpriseId, personId: person.personId }, inputs);

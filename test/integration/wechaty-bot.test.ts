@@ -53,10 +53,10 @@ interface Ctx {
   p12: number;
 }
 
-async function setup(): Promise<Ctx> {
+async function setup(env: Record<string, string> = {}): Promise<Ctx> {
   const mocker = new mock.Mocker();
   const puppet = new PuppetMock({ mocker });
-  const sys = await createTestSystem({ env: { ROLES: 'bot', WECHATY_PUPPET: 'wechaty-puppet-mock', ROBOT_RATE_LIMIT: '500' }, wechatyPuppet: puppet });
+  const sys = await createTestSystem({ env: { ROLES: 'bot', WECHATY_PUPPET: 'wechaty-puppet-mock', ROBOT_RATE_LIMIT: '500', ...env }, wechatyPuppet: puppet });
   const prisma = sys.rt.prisma;
   const [p01, p02, p12] = [await sys.person('p01'), await sys.person('p02'), await sys.person('p12')];
 
@@ -335,6 +335,19 @@ describe('wechaty bot on the demo plant (PuppetMock)', () => {
     // 查询 in a direct message needs no @
     expect(await say(c, c.huang, '查询', [], c.me)).toMatchObject({ status: 'replied', kind: 'command' });
     expect(await prisma.hazard.count()).toBe(hazards + 1);
+  });
+
+  test('a photo over UPLOAD_MAX_BYTES: no report, nothing stored, the reply says why', async () => {
+    c = await setup({ UPLOAD_MAX_BYTES: '4096' });
+    const prisma = c.sys.rt.prisma;
+    const big = await phoneJpeg({ width: 1600, height: 1200 });
+    expect(big.length).toBeGreaterThan(4096);
+    const [hazards, files] = [await prisma.hazard.count(), await prisma.storedFile.count()];
+    await say(c, c.huang, FileBox.fromBase64(big.toString('base64'), 'big.jpg'));
+    const r = await say(c, c.huang, '隐患 法兰渗漏');
+    expect(r).toMatchObject({ kind: 'hazard', applied: false });
+    expect((r as { reply: string }).reply).toMatch(/^隐患未上报：文件「big\.jpg」过大/);
+    expect([await prisma.hazard.count(), await prisma.storedFile.count()]).toEqual([hazards, files]);
   });
 
   test('never acts outside its groups or on chatter: another room, messages not for the bot, its own posts', async () => {
