@@ -29,6 +29,8 @@ import { apiRoutes } from './routes/api/index';
 import { dingtalkRoutes } from './routes/dingtalk';
 import { wecomRoutes } from './routes/wecom';
 import type { WecomCallback } from './services/wecom-callback';
+import type { SessionTokens } from './services/sessions';
+import type { MiniProgram } from './services/mp-auth';
 
 export interface AppDeps {
   prisma: PrismaClient;
@@ -46,6 +48,10 @@ export interface AppDeps {
   dingtalk?: DingtalkRobot;
   /** the WeCom app callback (GET/POST /wecom/callback); without it that route answers 404 wecom_not_configured */
   wecom?: WecomCallback;
+  /** verifies mini-program session tokens (accepted like API tokens); without it only API tokens are */
+  sessions?: SessionTokens;
+  /** the mini-program's login, binding and subscribe consents (/api/v1/mp/*); without it /mp/login and /mp/bind answer 404 mp_not_configured */
+  miniprogram?: MiniProgram;
   /** whether every migration in the repo is applied (for /readyz) */
   migrationsCurrent: () => Promise<{ current: boolean; pending: string[]; problems?: string[] }>;
 }

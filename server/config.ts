@@ -5,6 +5,7 @@
  * Every variable is documented in README.md ("Configuration"); keep the two in step.
  */
 import { z } from 'zod';
+import { fieldMappingProblems } from './domain/subscribe-fields';
 
 const bool = (def: boolean) =>
   z
@@ -158,6 +159,39 @@ const envSchema = z.object({
   WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_CLIENT: bool(false),
   /** keeps the login session in `<name>.memory-card.json` (working directory), so a restart needs no new scan */
   WECHATY_SESSION_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -').optional(),
+  /** WeChat mini-program (protocols.md §4): its AppID (wx + 16 hex digits, 开发管理 → 开发设置) */
+  WECHAT_APPID: z.string().regex(/^wx[0-9a-fA-F]{16}$/, 'wx followed by 16 hex digits').optional(),
+  /** its AppSecret (code2Session, stable_token); never sent to the client */
+  WECHAT_SECRET: z.string().min(1).optional(),
+  WECHAT_API_BASE: z.string().url().default('https://api.weixin.qq.com'),
+  /** one-time subscribe-message template (订阅消息 → 我的模板) used for alerts; unset: no subscribe messages */
+  WECHAT_SUBSCRIBE_TEMPLATE_ALERT: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a template id (letters, digits, _ or -)').optional(),
+  /**
+   * JSON object: the alert template's keyword → what fills it (server/domain/subscribe-fields.ts):
+   * headline | subject | title | kind | place | level | firedAt | alertCode | const:<text>. Default
+   * {"thing1":"headline","time2":"firedAt","thing3":"place","phrase4":"level","character_string5":"alertCode"}
+   */
+  WECHAT_SUBSCRIBE_FIELDS: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s) return undefined;
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'WECHAT_SUBSCRIBE_FIELDS must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.record(z.string().regex(/^[a-z_]+\d+$/, 'a template keyword such as thing1 or time2'), z.string().min(1)).optional()),
+  /** the mini-program page a subscribe message opens (alert id appended as ?alertId=); must exist in the released version */
+  WECHAT_SUBSCRIBE_PAGE: z.string().regex(/^[\w/-]+$/, 'a page path such as pages/index/index').default('pages/index/index'),
+  /** which version of the mini-program the message opens: formal (released) | trial | developer */
+  WECHAT_MINIPROGRAM_STATE: z.enum(['formal', 'trial', 'developer']).default('formal'),
+  /** signs mini-program session tokens (JWT HS256); when unset one is generated once and kept in the database */
+  SESSION_SECRET: z.string().min(32).optional(),
+  /** lifetime of a mini-program session token; the phone logs in again silently (wx.login) after it */
+  SESSION_TTL_HOURS: int(24, 1),
 }).superRefine((e, ctx) => {
   if (Boolean(e.WECOM_SECRET) !== Boolean(e.WECOM_AGENT_ID)) {
     ctx.addIssue({ code: 'custom', path: [e.WECOM_SECRET ? 'WECOM_AGENT_ID' : 'WECOM_SECRET'], message: 'WECOM_SECRET and WECOM_AGENT_ID go together' });
@@ -184,6 +218,12 @@ const envSchema = z.object({
       if (e[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'needs WECHATY_PUPPET' });
     }
   }
+  if (Boolean(e.WECHAT_APPID) !== Boolean(e.WECHAT_SECRET)) {
+    ctx.addIssue({ code: 'custom', path: [e.WECHAT_APPID ? 'WECHAT_SECRET' : 'WECHAT_APPID'], message: 'WECHAT_APPID and WECHAT_SECRET go together' });
+  }
+  if (!e.WECHAT_APPID && e.WECHAT_SUBSCRIBE_TEMPLATE_ALERT) ctx.addIssue({ code: 'custom', path: ['WECHAT_SUBSCRIBE_TEMPLATE_ALERT'], message: 'needs WECHAT_APPID and WECHAT_SECRET' });
+  if (e.WECHAT_SUBSCRIBE_FIELDS && !e.WECHAT_SUBSCRIBE_TEMPLATE_ALERT) ctx.addIssue({ code: 'custom', path: ['WECHAT_SUBSCRIBE_FIELDS'], message: 'needs WECHAT_SUBSCRIBE_TEMPLATE_ALERT' });
+  for (const problem of e.WECHAT_SUBSCRIBE_FIELDS ? fieldMappingProblems(e.WECHAT_SUBSCRIBE_FIELDS) : []) ctx.addIssue({ code: 'custom', path: ['WECHAT_SUBSCRIBE_FIELDS'], message: problem });
   if (e.STORAGE !== 's3') return;
   for (const name of ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
     if (!e[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when STORAGE=s3' });
@@ -233,6 +273,27 @@ export interface Config {
   dingtalk?: DingtalkAppConfig;
   /** set when WECHATY_PUPPET is: the wechaty bot (role `bot`) and routing to `wechat_group` destinations */
   wechaty?: WechatyConfig;
+  /** set when WECHAT_APPID/SECRET are: the mini-program's login and binding (/api/v1/mp/*), subscribe messages */
+  wechat?: WechatConfig;
+  /** mini-program session tokens: signing secret (unset → generated once, kept in the database) and lifetime */
+  sessionSecret?: string;
+  sessionTtlMs: number;
+}
+
+/** The WeChat mini-program (protocols.md §4). */
+export interface WechatConfig {
+  appId: string;
+  secret: string;
+  /** e.g. https://api.weixin.qq.com (no trailing slash) */
+  apiBase: string;
+  /** set when WECHAT_SUBSCRIBE_TEMPLATE_ALERT is: alerts as one-time subscribe messages (channel `wechat_subscribe`) */
+  subscribe?: {
+    alertTemplateId: string;
+    /** template keyword → source (server/domain/subscribe-fields.ts); undefined: the default mapping */
+    fields?: Record<string, string>;
+    page: string;
+    state: 'formal' | 'trial' | 'developer';
+  };
 }
 
 /** The wechaty bot (protocols.md §5; bot/). */
@@ -366,5 +427,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           sessionName: e.WECHATY_SESSION_NAME,
         }
       : undefined,
+    wechat:
+      e.WECHAT_APPID && e.WECHAT_SECRET
+        ? {
+            appId: e.WECHAT_APPID,
+            secret: e.WECHAT_SECRET,
+            apiBase: e.WECHAT_API_BASE.replace(/\/+$/, ''),
+            subscribe: e.WECHAT_SUBSCRIBE_TEMPLATE_ALERT
+              ? { alertTemplateId: e.WECHAT_SUBSCRIBE_TEMPLATE_ALERT, fields: e.WECHAT_SUBSCRIBE_FIELDS, page: e.WECHAT_SUBSCRIBE_PAGE, state: e.WECHAT_MINIPROGRAM_STATE }
+              : undefined,
+          }
+        : undefined,
+    sessionSecret: e.SESSION_SECRET,
+    sessionTtlMs: e.SESSION_TTL_HOURS * 3600_000,
   };
 }

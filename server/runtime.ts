@@ -38,6 +38,11 @@ import { WECOM_APP_CHANNEL, WECOM_MEMBER_RATE_LIMIT, WECOM_MEMBER_RATE_WINDOW_MS
 import { WecomApi } from './services/wecom-token';
 import { WecomCallback } from './services/wecom-callback';
 import { WecomInbound } from './services/wecom-inbound';
+import { WechatApi } from './services/wechat-api';
+import { SessionTokens } from './services/sessions';
+import { MiniProgram } from './services/mp-auth';
+import { WECHAT_SUBSCRIBE_CHANNEL, WechatSubscribeChannel } from './channels/wechat-subscribe';
+import type { TickPersonal } from './engine/tick';
 import { WECHAT_BOT_CHANNEL, WECHAT_GROUP_DESTINATION } from './domain/routing';
 import type { WechatBot } from '../bot/wechat-bot';
 
@@ -99,6 +104,12 @@ export interface Runtime {
   wecom?: WecomCallback;
   /** the WeCom app API client (cards, replies), when WECOM_SECRET/AGENT_ID are set */
   wecomApi?: WecomApi;
+  /** mini-program session tokens (accepted by the API like per-person tokens) */
+  sessions: SessionTokens;
+  /** the WeChat mini-program API client (code2Session, stable_token, subscribe messages), when WECHAT_APPID/SECRET are set */
+  wechatApi?: WechatApi;
+  /** the mini-program's login, binding and consents (/api/v1/mp/*), when WECHAT_APPID/SECRET are set */
+  miniprogram?: MiniProgram;
   /** the queue of `wechat_bot` notifications, when WECHATY_PUPPET is set (the bot role consumes it) */
   wechatQueue?: Bull.Queue<DeliveryJob>;
   /** the wechaty bot, when this process runs the bot role (after start()) */
@@ -166,6 +177,21 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
         inbound: new WecomInbound({ prisma, clock, log: wecomLog, redis, prefix: config.redisPrefix, links, corpId: config.wecom.corpId, app: wecomApp, enterpriseCode: config.wecom.enterpriseCode }),
       })
     : undefined;
+  // WeChat mini-program: login/binding (api), alerts as one-time subscribe messages (worker)
+  const sessions = new SessionTokens(await sharedSecret(prisma, 'session_secret', config.sessionSecret), config.sessionTtlMs, () => clock.now());
+  const wechatLog = log.child({ channel: 'wechat' });
+  const wechatApi = config.wechat ? new WechatApi({ appId: config.wechat.appId, secret: config.wechat.secret, apiBase: config.wechat.apiBase, redis, prefix: config.redisPrefix, log: wechatLog }) : undefined;
+  const subscribe = config.wechat?.subscribe;
+  const miniprogram = wechatApi ? new MiniProgram({ prisma, clock, log: wechatLog, sessions, wechat: wechatApi, alertTemplateId: subscribe?.alertTemplateId }) : undefined;
+  if (wechatApi && subscribe && !channels.has(WECHAT_SUBSCRIBE_CHANNEL)) {
+    channels.set(WECHAT_SUBSCRIBE_CHANNEL, new WechatSubscribeChannel({ prisma, api: wechatApi, templateId: subscribe.alertTemplateId, fields: subscribe.fields, page: subscribe.page, state: subscribe.state, log: wechatLog }));
+  }
+  // per-person channels in order of preference: the WeCom app's card (no consent needed), then a
+  // subscribe message for people with a consent left (each one allows a single message)
+  const personal: TickPersonal[] = [
+    ...(wecomApp ? [{ channel: WECOM_APP_CHANNEL, companyCode: config.wecom?.enterpriseCode }] : []),
+    ...(subscribe ? [{ channel: WECHAT_SUBSCRIBE_CHANNEL, subscribeTemplateId: subscribe.alertTemplateId }] : []),
+  ];
   const activeRobots = new Set([...Object.keys(config.robots), ...Object.keys(dingtalkGroups)]);
   // wechaty: every wechat_group destination is served while the bot is configured; its posts go
   // through a queue only the bot role consumes (the process holding the WeChat login)
@@ -179,7 +205,10 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     clock,
     log: log.child({ role: 'worker' }),
     channels,
-    throttle: { reserve: (key) => (key.startsWith(`${WECOM_APP_CHANNEL}:`) ? Promise.resolve({ ok: true as const }) : robotThrottle.reserve(key)) },
+    // per-person channels are not group robots: the robot limit does not apply to them
+    throttle: { reserve: (key) => (key.startsWith(`${WECOM_APP_CHANNEL}:`) || key.startsWith(`${WECHAT_SUBSCRIBE_CHANNEL}:`) ? Promise.resolve({ ok: true as const }) : robotThrottle.reserve(key)) },
+    // where a fallback may go (e.g. no subscribe consent left): the same live groups as the tick's
+    routing: { activeRobots, activeChannels },
     links,
     publicUrl: config.publicUrl,
     maxAttempts: config.deliveryMaxAttempts,
@@ -202,7 +231,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const tickOnce = async () => {
     const end = metrics.tickDuration.startTimer();
     try {
-      return await tick({ prisma, clock, log: schedLog, batch: config.tickBatch, activeRobots, activeChannels, personal: wecomApp ? { channel: WECOM_APP_CHANNEL, companyCode: config.wecom?.enterpriseCode } : undefined });
+      return await tick({ prisma, clock, log: schedLog, batch: config.tickBatch, activeRobots, activeChannels, personal });
     } finally {
       end();
     }
@@ -227,6 +256,9 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     dingtalk,
     wecom,
     wecomApi,
+    sessions,
+    wechatApi,
+    miniprogram,
     wechatQueue,
     tickOnce,
     generateOnce,
@@ -282,6 +314,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
           files,
           dingtalk,
           wecom,
+          sessions,
+          miniprogram,
           migrationsCurrent: () => migrationStatus({ databaseUrl: config.databaseUrl }),
         });
         await new Promise<void>((resolve, reject) => {

@@ -25,6 +25,12 @@ export type SendResult =
       retryAfterMs?: number;
       /** retrying cannot help (bad webhook, signature, keyword): dead-letter at once */
       permanent?: boolean;
+      /**
+       * this channel cannot reach these recipients now (e.g. no WeChat subscribe consent left), but
+       * their other route can: the delivery writes the message anew for them — to a live group robot
+       * they are in, else the outbox — and closes this row (server/jobs/delivery.ts fallBack)
+       */
+      fallback?: boolean;
       sent?: unknown;
     };
 

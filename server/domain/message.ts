@@ -37,4 +37,24 @@ export interface NeutralMessage {
   links?: RecipientLink[];
   /** link to the full alert (for messages shortened to fit a channel's limit) */
   alertUrl?: string;
+  /**
+   * the same facts, structured, for channels that fill fixed fields (WeChat subscribe-message
+   * keywords, server/domain/subscribe-fields.ts); absent on payloads written before it existed
+   */
+  facts?: MessageFacts;
+  /** set on a message re-routed by the delivery fallback (server/jobs/delivery.ts): where it was meant to go and why it did not */
+  fallbackFrom?: { notificationId: number; channel: string; reason: string };
+}
+
+export interface MessageFacts {
+  /** alert kind, e.g. hazard_overdue */
+  kind: string;
+  /** its Chinese name, e.g. 超期未整改 */
+  kindName: string;
+  /** what the alert is about, e.g. "V-101B 远传液位与现场液位计偏差超过5%" */
+  subject: string;
+  /** the risk unit (风险单元) name, when known */
+  place: string | null;
+  /** the enterprise's IANA zone (times in messages are local) */
+  tz: string;
 }

@@ -45,6 +45,8 @@ export const PERMISSIONS = {
   'lists.write': SAFETY,
   /** Excel import of the three lists */
   'lists.import': SAFETY,
+  /** record consents to WeChat subscribe messages (each accept allows one alert to be sent that way) */
+  'notifications.subscribe': STAFF,
   /** upload photos and files */
   'files.upload': STAFF,
   'files.read': ALL,

@@ -159,5 +159,6 @@ export function renderAlertMessage(input: {
     reason,
     firedAt: now.toISOString(),
     recipients: input.recipients,
+    facts: { kind, kindName: ALERT_KIND_NAMES[kind], subject: alertTitle(kind, detail).split('：').slice(1).join('：'), place: detail.unitName ?? null, tz: detail.tz },
   };
 }

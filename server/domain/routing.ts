@@ -2,11 +2,13 @@
  * Which destinations one firing goes to (pure).
  *
  * Every configured group robot whose group holds some of the recipients gets one message that
- * @mentions those members. A per-person channel (the WeCom self-built app, when configured) sends
- * each recipient it reaches a message of their own — one route per person, because each card
- * carries that person's signed 处置 link and its own response_code. Recipients neither a robot nor
- * the personal channel reaches go to the local outbox viewer, so nobody is silently left out; a
- * firing whose roles resolved to nobody still produces an outbox entry that says so.
+ * @mentions those members. Per-person channels (the WeCom self-built app; WeChat subscribe messages
+ * for people with a consent left) send each recipient they reach a message of their own — one
+ * route per person, because each card carries that person's signed 处置 link and its own
+ * response_code. With several, they are listed in a fixed order of preference and a recipient gets
+ * the FIRST that reaches them (never two personal messages for one firing). Recipients neither a
+ * robot nor a personal channel reaches go to the local outbox viewer, so nobody is silently left
+ * out; a firing whose roles resolved to nobody still produces an outbox entry that says so.
  */
 export interface RoutableDestination {
   id: number;
@@ -43,13 +45,21 @@ export interface PersonalChannel {
 }
 
 /**
+ * Whether a destination gets messages: its channel is served whatever the code (`wechat_group`
+ * while the wechaty bot is configured), or it is a group robot whose code has a robot configured.
+ */
+export function isLiveDestination(d: { code: string; channel: string }, activeRobots: ReadonlySet<string>, activeChannels?: ReadonlySet<string>): boolean {
+  return !!activeChannels?.has(d.channel) || (d.channel !== WECHAT_GROUP_DESTINATION && activeRobots.has(d.code));
+}
+
+/**
  * @param active destination codes that have a robot configured (or whose channel is served, e.g. a
  *   `wechat_group` while the wechaty bot is configured — the caller decides)
- * @param personal the per-person channel, when one is configured: each recipient it reaches gets a
- *   route of their own (after the group routes, in recipient order) and needs no outbox entry;
- *   group robots still @mention them in their groups
+ * @param personal the per-person channel(s) configured, in order of preference: each recipient one
+ *   of them reaches gets a route of their own on the first that does (after the group routes, in
+ *   recipient order) and needs no outbox entry; group robots still @mention them in their groups
  */
-export function routeRecipients(recipientIds: number[], destinations: RoutableDestination[], active: ReadonlySet<string>, personal?: PersonalChannel): Route[] {
+export function routeRecipients(recipientIds: number[], destinations: RoutableDestination[], active: ReadonlySet<string>, personal?: PersonalChannel | readonly PersonalChannel[]): Route[] {
   const routes: Route[] = [];
   const reached = new Set<number>();
   for (const d of destinations) {
@@ -60,11 +70,13 @@ export function routeRecipients(recipientIds: number[], destinations: RoutableDe
     ids.forEach((r) => reached.add(r));
     routes.push({ channel: deliveryChannelOf(d.channel), destinationId: d.id, recipientIds: ids });
   }
-  if (personal) {
+  const personals: readonly PersonalChannel[] = personal === undefined ? [] : 'channel' in personal ? [personal] : personal;
+  if (personals.length) {
     for (const r of new Set(recipientIds)) {
-      if (!personal.reaches(r)) continue;
+      const p = personals.find((c) => c.reaches(r));
+      if (!p) continue;
       reached.add(r);
-      routes.push({ channel: personal.channel, destinationId: null, recipientIds: [r] });
+      routes.push({ channel: p.channel, destinationId: null, recipientIds: [r] });
     }
   }
   const rest = recipientIds.filter((r) => !reached.has(r));

@@ -18,7 +18,7 @@ import type { Logger } from '../logger';
 import { hazardDueSoonAt, isLateEntry, parsePolicy, planFiring, type AlertKind, type EscalationPolicyData } from '../domain/escalation';
 import type { RoleHolders } from '../domain/recipients';
 import { renderAlertMessage, type AlertDetail } from '../domain/render';
-import { routeRecipients, WECHAT_GROUP_DESTINATION, type PersonalChannel, type RoutableDestination } from '../domain/routing';
+import { isLiveDestination, routeRecipients, type PersonalChannel, type RoutableDestination } from '../domain/routing';
 import { RECIPIENT_ROLE_NAMES, type RecipientRole } from '../domain/roles';
 import type { MessageRecipient } from '../domain/message';
 import { clearAlertsFor, loadPolicy, openAlert, type AlertRecipients } from '../services/alerts';
@@ -42,10 +42,20 @@ export interface TickDeps {
    */
   activeChannels?: Set<string>;
   /**
-   * the per-person channel when configured (`wecom_app`): recipients with a WeCom userid get a card
-   * of their own; only alerts of the enterprise with `companyCode` (all when unset)
+   * the per-person channel(s) configured, in order of preference (domain/routing.ts): `wecom_app`
+   * (recipients with a WeCom userid get a card of their own; only alerts of the enterprise with
+   * `companyCode`, all when unset), then `wechat_subscribe` (recipients with a subscribe consent
+   * left for `subscribeTemplateId`, spent one per message by the channel)
    */
-  personal?: { channel: string; companyCode?: string };
+  personal?: TickPersonal | TickPersonal[];
+}
+
+/** One per-person channel for the tick: whom it reaches is decided per firing from the database. */
+export interface TickPersonal {
+  channel: string;
+  companyCode?: string;
+  /** set: reaches people with SubscribeConsent.remaining > 0 for this template (and an openid); unset: people with a WeCom userid */
+  subscribeTemplateId?: string;
 }
 
 export interface TickResult {
@@ -326,18 +336,22 @@ async function fireDueAlerts(d: TickDeps, now: Date): Promise<{ claimed: number;
       }
     }
     const enterpriseIds = [...new Set(plans.filter((p) => p.plan.notifyUpTo).map((p) => p.a.enterpriseId))];
-    // the WeCom app reaches the people of its corp's enterprise who have a userid
-    const personalEnterprise = d.personal?.companyCode && enterpriseIds.length ? ((await tx.enterprise.findUnique({ where: { companyCode: d.personal.companyCode }, select: { id: true } }))?.id ?? -1) : null;
-    const personal: PersonalChannel | undefined = d.personal && { channel: d.personal.channel, reaches: (id) => !!people.get(id)?.wecomUserId };
-    const personalFor = (enterpriseId: number) => (personalEnterprise === null || personalEnterprise === enterpriseId ? personal : undefined);
+    // the WeCom app reaches the people of its corp's enterprise who have a userid; subscribe
+    // messages reach the people with a consent left (in the order of preference of d.personal)
+    const personals: Array<PersonalChannel & { enterpriseId: number | null }> = [];
+    for (const p of d.personal === undefined ? [] : Array.isArray(d.personal) ? d.personal : [d.personal]) {
+      const enterpriseId = p.companyCode && enterpriseIds.length ? ((await tx.enterprise.findUnique({ where: { companyCode: p.companyCode }, select: { id: true } }))?.id ?? -1) : null;
+      const consented = p.subscribeTemplateId && personIds.length ? await subscribedPeople(tx, personIds, p.subscribeTemplateId) : null;
+      personals.push({ channel: p.channel, enterpriseId, reaches: consented ? (id) => consented.has(id) : (id) => !!people.get(id)?.wecomUserId });
+    }
+    const personalFor = (enterpriseId: number) => personals.filter((p) => p.enterpriseId === null || p.enterpriseId === enterpriseId);
     const destinations = new Map<number, RoutableDestination[]>();
     /** per enterprise: codes of its live destinations (a robot configured, or a served channel) */
     const liveCodes = new Map<number, Set<string>>();
     if (enterpriseIds.length && (d.activeRobots.size || d.activeChannels?.size)) {
       const all = await tx.chatDestination.findMany({ where: { enterpriseId: { in: enterpriseIds } }, include: { members: { select: { personId: true } } }, orderBy: { id: 'asc' } });
       for (const dest of all) {
-        const live = d.activeChannels?.has(dest.channel) || (dest.channel !== WECHAT_GROUP_DESTINATION && d.activeRobots.has(dest.code));
-        if (!live) continue;
+        if (!isLiveDestination(dest, d.activeRobots, d.activeChannels)) continue;
         const list = destinations.get(dest.enterpriseId) ?? [];
         list.push({ id: dest.id, code: dest.code, channel: dest.channel, memberIds: dest.members.map((m) => m.personId) });
         destinations.set(dest.enterpriseId, list);
@@ -392,6 +406,24 @@ async function fireDueAlerts(d: TickDeps, now: Date): Promise<{ claimed: number;
     await applyAlertUpdates(tx, updates);
     return { claimed: alerts.length, notifications: notifications.length };
   }, TX);
+}
+
+/**
+ * Of `personIds`, those a one-time subscribe message of `templateId` can reach now: a consent left
+ * (SubscribeConsent.remaining > 0) and an openid (directory Person.wechatOpenId or a mini-program
+ * binding). The channel spends the consent when it sends (channels/wechat-subscribe.ts).
+ */
+async function subscribedPeople(tx: Tx, personIds: number[], templateId: string): Promise<Set<number>> {
+  const rows = await tx.subscribeConsent.findMany({
+    where: {
+      personId: { in: personIds },
+      templateId,
+      remaining: { gt: 0 },
+      person: { active: true, OR: [{ wechatOpenId: { not: null } }, { chatIdentities: { some: { platform: 'miniprogram' } } }] },
+    },
+    select: { personId: true },
+  });
+  return new Set(rows.map((r) => r.personId));
 }
 
 /**

@@ -10,7 +10,9 @@
  *   written cancels it), takes a slot from the per-destination throttle, renders the links, sends.
  * - outcome: `sent`; throttled → back to `pending` after the wait (not an attempt); transient
  *   failure → `pending` with exponential backoff; permanent failure or too many attempts → `dead`
- *   (the dead-letter state, shown in the outbox viewer and logged on the alert's history).
+ *   (the dead-letter state, shown in the outbox viewer and logged on the alert's history);
+ *   `fallback` (a personal channel cannot reach the person now, e.g. no subscribe consent left) →
+ *   the message is written anew for their other route and this row is `cancelled` (fallBack).
  * - sweep: `queued` rows whose job Redis no longer has (Redis flushed or restarted without
  *   persistence) are re-enqueued; `sending` rows whose worker died are put back to `pending`
  *   (at least once) — except for an at-most-once channel (Channel.atMostOnce: the wechaty bot)
@@ -31,7 +33,7 @@ import type { Channel, SendResult } from '../channels/types';
 import type { Throttle } from '../channels/throttle';
 import type { NeutralMessage } from '../domain/message';
 import type { LinkSigner } from '../services/links';
-import { OUTBOX_CHANNEL } from '../domain/routing';
+import { isLiveDestination, OUTBOX_CHANNEL, routeRecipients, type Route } from '../domain/routing';
 import { withRetry } from '../engine/tick';
 
 export interface DeliveryJob {
@@ -39,7 +41,7 @@ export interface DeliveryJob {
 }
 
 export interface DeliveryMetrics {
-  outcome(channel: string, outcome: 'sent' | 'retry' | 'throttled' | 'dead' | 'cancelled'): void;
+  outcome(channel: string, outcome: 'sent' | 'retry' | 'throttled' | 'dead' | 'cancelled' | 'fallback'): void;
   latency(channel: string, ms: number): void;
 }
 
@@ -54,6 +56,8 @@ export interface DeliveryDeps {
   maxAttempts: number;
   backoffMs: number;
   metrics?: DeliveryMetrics;
+  /** which group destinations are live (as the tick's): where a fallback may go besides the outbox */
+  routing?: { activeRobots: ReadonlySet<string>; activeChannels?: ReadonlySet<string> };
 }
 
 /** lastError of an at-most-once row whose worker died during the platform call (see sweepOnce). */
@@ -63,7 +67,7 @@ export const SEND_INTERRUPTED = '发送过程中进程中断，消息可能已�
 const SENDING_LEASE_MS = 5 * 60_000;
 const MAX_BACKOFF_MS = 3600_000;
 
-export type DeliveryOutcome = 'sent' | 'retry' | 'throttled' | 'dead' | 'cancelled' | 'skipped';
+export type DeliveryOutcome = 'sent' | 'retry' | 'throttled' | 'dead' | 'cancelled' | 'skipped' | 'fallback';
 
 /** Delivers one notification. Idempotent: safe to call for a row another worker already took. */
 export async function deliverNotification(d: DeliveryDeps, notificationId: number): Promise<DeliveryOutcome> {
@@ -126,6 +130,11 @@ export async function deliverNotification(d: DeliveryDeps, notificationId: numbe
     return finish({ state: 'sent', sentAt: at, attempts: { increment: 1 }, providerMessageId: result.providerMessageId ?? null, payload: delivered, lastError: null }, 'sent');
   }
   const error = result.error.slice(0, 1000);
+  if (result.fallback) {
+    const outcome = await fallBack(d, n, error);
+    d.metrics?.outcome(n.channel, 'fallback');
+    return outcome;
+  }
   if (result.retryAfterMs !== undefined && !result.permanent) {
     return finish({ state: 'pending', nextAttemptAt: new Date(at.getTime() + result.retryAfterMs), lastError: error, ...unmark }, 'throttled');
   }
@@ -139,6 +148,62 @@ export async function deliverNotification(d: DeliveryDeps, notificationId: numbe
   }
   const backoff = Math.min(MAX_BACKOFF_MS, d.backoffMs * 2 ** (attempts - 1)) * (0.8 + Math.random() * 0.4);
   return finish({ state: 'pending', attempts, nextAttemptAt: new Date(at.getTime() + backoff), lastError: error, ...unmark }, 'retry');
+}
+
+/**
+ * The one place a message is re-routed when its channel cannot reach the recipients now
+ * (SendResult.fallback): they get it on their other route — a live group robot they are in, else
+ * the local outbox (domain/routing.ts, without personal channels) — as new pending rows of the same
+ * firing (same alert, level, escalation token and createdAt: an ack meanwhile still cancels them).
+ * A group that already carried this firing @mentioning them is not posted to twice. In one
+ * transaction: the new rows, this row `cancelled` with the reason, and an AlertEvent
+ * `delivery_fallback` on the alert's history.
+ */
+async function fallBack(d: DeliveryDeps, n: { id: number; alertId: number; enterpriseId: number; level: number; channel: string; recipients: Prisma.JsonValue; payload: Prisma.JsonValue; escalationToken: number; createdAt: Date }, reason: string): Promise<DeliveryOutcome> {
+  const recipientIds = (Array.isArray(n.recipients) ? n.recipients : []).filter((x): x is number => typeof x === 'number');
+  // the payload object had links added in memory for the send: the stored form has none
+  const { links: _links, alertUrl: _url, ...base } = n.payload as unknown as NeutralMessage;
+  const dests = recipientIds.length
+    ? await d.prisma.chatDestination.findMany({ where: { enterpriseId: n.enterpriseId, members: { some: { personId: { in: recipientIds } } } }, include: { members: { select: { personId: true } } }, orderBy: { id: 'asc' } })
+    : [];
+  const live = dests.filter((x) => isLiveDestination(x, d.routing?.activeRobots ?? new Set(), d.routing?.activeChannels));
+  const planned = routeRecipients(recipientIds, live.map((x) => ({ id: x.id, code: x.code, channel: x.channel, memberIds: x.members.map((m) => m.personId) })), new Set(live.map((x) => x.code)));
+  const siblings = await d.prisma.notification.findMany({ where: { alertId: n.alertId, createdAt: n.createdAt, id: { not: n.id }, destinationId: { not: null } }, select: { destinationId: true, recipients: true } });
+  const alreadyThere = (r: Route) => r.destinationId !== null && siblings.some((x) => x.destinationId === r.destinationId && r.recipientIds.every((p) => (x.recipients as number[]).includes(p)));
+  const routes = planned.filter((r) => !alreadyThere(r));
+  const now = d.clock.now();
+  const note = routes.length
+    ? `${n.channel} 无法送达（${reason}），改由 ${routes.map((r) => r.channel).join('、')} 发送`
+    : `${n.channel} 无法送达（${reason}）；本次提醒已在其所在群中发出，不再重复`;
+  const created: number[] = [];
+  await withRetry(() =>
+    d.prisma.$transaction(async (tx) => {
+      created.length = 0;
+      for (const r of routes) {
+        const payload: NeutralMessage = { ...base, recipients: base.recipients.filter((p) => r.recipientIds.includes(p.personId)), fallbackFrom: { notificationId: n.id, channel: n.channel, reason } };
+        const row = await tx.notification.create({
+          data: {
+            enterpriseId: n.enterpriseId,
+            alertId: n.alertId,
+            level: n.level,
+            channel: r.channel,
+            destinationId: r.destinationId,
+            recipients: r.recipientIds,
+            payload: payload as unknown as Prisma.InputJsonValue,
+            escalationToken: n.escalationToken,
+            state: 'pending',
+            nextAttemptAt: now,
+            createdAt: n.createdAt,
+          },
+        });
+        created.push(row.id);
+      }
+      await tx.notification.update({ where: { id: n.id }, data: { state: 'cancelled', lastError: `fallback: ${note}`.slice(0, 1024) } });
+      await tx.alertEvent.create({ data: { alertId: n.alertId, type: 'delivery_fallback', channel: n.channel, at: now, note: note.slice(0, 1024), data: { notificationId: n.id, fallbackIds: created, recipients: recipientIds } } });
+    }),
+  );
+  d.log.info({ notificationId: n.id, channel: n.channel, reason, fallbackIds: created }, 'notification re-routed to the recipients\' other channel');
+  return 'fallback';
 }
 
 export interface RelayDeps {

@@ -37,6 +37,7 @@ const EVENT_NAMES: Record<string, string> = {
   handled: '处置',
   cleared: '销警',
   delivery_failed: '发送失败',
+  delivery_fallback: '改由其他渠道发送',
 };
 const DONE: Record<string, string> = { ack: '已确认，暂停提醒。', handle: '已记录处置情况。', clear: '已销警。' };
 /** Errors shown back on the page by key only: the query string must not put arbitrary text on our page. */

@@ -47,6 +47,7 @@ const EVENT_NAMES: Record<string, string> = {
   handled: '处置',
   cleared: '销警',
   delivery_failed: '发送失败',
+  delivery_fallback: '改由其他渠道发送',
 };
 
 export function outboxRoutes(deps: AppDeps): Router {

@@ -23,6 +23,10 @@ export interface Actor {
   roles: string[];
   /** regulators: the enterprises they may read (RegulatorScope) */
   scope?: number[];
+  /** set when the request came with a mini-program session token (not an API token) */
+  via?: 'miniprogram';
+  /** the WeChat openid of that session */
+  openid?: string;
 }
 
 export interface ActionContext {

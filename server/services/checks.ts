@@ -19,7 +19,7 @@
  */
 import type { PrismaClient, Prisma } from '../db';
 import type { Clock } from '../clock';
-import { badRequest, conflict, forbidden, notFound } from '../errors';
+import { AppError, badRequest, conflict, forbidden, notFound } from '../errors';
 import type { Actor } from './alert-actions';
 import { clearAlertsFor, loadPolicy, openAlert } from './alerts';
 import { isSuperiorOf, loadOrg } from './org';
@@ -108,16 +108,73 @@ export interface CheckRecordInput {
   latitude?: number;
   longitude?: number;
   note?: string;
+  /** idempotency key from the phone's offline queue (≤ 64): a repeat answers the first record */
+  clientRequestId?: string;
+}
+
+/**
+ * The record an earlier request with the same idempotency key made, answered as that request was
+ * (`duplicate: true`): its result, the alerts its submission cleared, its abnormal-reading alert and
+ * the hazard draft made with it. `resultAdjusted` compares with this request's `result` — a repeat
+ * carries the same body.
+ * @returns null when the key is new
+ * @throws 409 client_request_id_reused (the key names another person's record)
+ */
+async function recordedBefore(prisma: PrismaClient, actor: Actor, clientRequestId: string, inputResult: number) {
+  const r = await prisma.checkRecord.findUnique({
+    where: { enterpriseId_clientRequestId: { enterpriseId: actor.enterpriseId, clientRequestId } },
+    include: { readings: { select: { abnormal: true } }, instance: { select: { checkTaskId: true } } },
+  });
+  if (!r) return null;
+  if (r.personId !== actor.personId) throw conflict('client_request_id_reused', '该请求编号已被他人使用，请重新提交', 'this clientRequestId belongs to another person\'s record; send a new one');
+  const [cleared, abnormalAlert, draft] = await Promise.all([
+    prisma.alert.findMany({ where: { subjectType: 'check_task', subjectId: r.instance.checkTaskId, clearReason: `已提交排查记录 #${r.id}` }, select: { id: true }, orderBy: { id: 'asc' } }),
+    prisma.alert.findFirst({ where: { kind: 'abnormal_reading', subjectType: 'check_record', subjectId: r.id }, select: { id: true }, orderBy: { id: 'asc' } }),
+    prisma.hazard.findFirst({ where: { enterpriseId: r.enterpriseId, checkRecordId: r.id, transitions: { some: { action: 'draft' } } }, select: { id: true }, orderBy: { id: 'asc' } }),
+  ]);
+  return {
+    checkRecordId: r.id,
+    result: r.result,
+    resultAdjusted: r.result !== inputResult,
+    clearedAlerts: cleared.map((a) => a.id),
+    abnormalAlertId: abnormalAlert?.id ?? null,
+    abnormal: r.readings.some((x) => x.abnormal),
+    hazardDraftId: draft?.id ?? null,
+    duplicate: true as const,
+  };
 }
 
 /**
  * POST /check-records.
- * @returns { checkRecordId, result, resultAdjusted, clearedAlerts, abnormalAlertId, abnormal, hazardDraftId }
- * @throws 404 not_found, 403 forbidden, 409 already_done / instance_closed / outside_window,
+ * @returns { checkRecordId, result, resultAdjusted, clearedAlerts, abnormalAlertId, abnormal, hazardDraftId, duplicate? }
+ * @throws 404 not_found, 403 forbidden, 409 already_done / instance_closed / outside_window / client_request_id_reused,
  *         400 photo_required / no_parameter / invalid_reading / readings_not_applicable / invalid_location /
  *         too_many_photos / duplicate_files, 404 file_not_found
  */
 export async function submitCheckRecord(prisma: PrismaClient, clock: Clock, actor: Actor, input: CheckRecordInput) {
+  const key = input.clientRequestId?.trim() || null;
+  if (!key) return submitOnce(prisma, clock, actor, input, null);
+  const before = await recordedBefore(prisma, actor, key, input.result);
+  if (before) return before;
+  try {
+    return await submitOnce(prisma, clock, actor, input, key);
+  } catch (e) {
+    // a racing repeat lost (the instance was claimed, or the key's unique index refused the row):
+    // the winner's record answers
+    const err = e as { code?: string; message?: string };
+    if ((e instanceof AppError && e.code === 'already_done') || err?.code === 'P2002' || /Duplicate entry|\b1062\b/.test(String(err?.message ?? ''))) {
+      const won = await recordedBefore(prisma, actor, key, input.result);
+      if (won) return won;
+    }
+    throw e;
+  }
+}
+
+/**
+ * Idempotency (`clientRequestId`): a repeat of a submitted record — also one racing the first —
+ * creates nothing and answers the first record with `duplicate: true` (recordedBefore).
+ */
+async function submitOnce(prisma: PrismaClient, clock: Clock, actor: Actor, input: CheckRecordInput, clientRequestId: string | null) {
   const now = clock.now();
   const inst = await prisma.checkTaskInstance.findUnique({
     where: { id: input.instanceId },
@@ -180,6 +237,7 @@ export async function submitCheckRecord(prisma: PrismaClient, clock: Clock, acto
           location: input.location ?? null,
           latitude: input.latitude ?? null,
           longitude: input.longitude ?? null,
+          clientRequestId,
           readings: m?.paramName
             ? { create: readings.map((r) => ({ controlMeasureId: m.id, paramName: m.paramName!, unit: m.paramUnit, value: r.value, safeMin: m.paramMin, safeMax: m.paramMax, abnormal: isAbnormalReading(r.value, min, max) })) }
             : undefined,

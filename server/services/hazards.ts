@@ -345,27 +345,66 @@ async function prepareReport(prisma: PrismaClient, actor: Actor, input: ReportIn
 }
 
 /**
+ * The report an earlier request with the same idempotency key made (the mini-program's offline
+ * queue resends until it hears back), as that request answered it, with `duplicate: true`.
+ * @returns null when the key is new
+ * @throws 409 client_request_id_reused (the key names another person's report)
+ */
+async function reportedBefore(db: PrismaClient | Tx, actor: Actor, clientRequestId: string) {
+  const h = await db.hazard.findUnique({
+    where: { enterpriseId_clientRequestId: { enterpriseId: actor.enterpriseId, clientRequestId } },
+    select: { id: true, code: true, reporterId: true, dangerLevel: true, transitions: { where: { action: 'report' }, orderBy: { id: 'asc' }, take: 1, select: { data: true } } },
+  });
+  if (!h) return null;
+  if (h.reporterId !== actor.personId) throw conflict('client_request_id_reused', '该请求编号已被他人使用，请重新提交', 'this clientRequestId belongs to another person\'s report; send a new one');
+  const reported = (h.transitions[0]?.data as { dangerLevel?: unknown } | null)?.dangerLevel;
+  return { hazardId: h.id, code: h.code, state: 'reported' as const, dangerLevel: typeof reported === 'number' ? reported : h.dangerLevel, duplicate: true as const };
+}
+
+/**
  * 上报隐患 (POST /hazards): a new hazard in state reported (待确认), logged as `report`. The engine
  * then raises the 重大隐患 alert to the 主要负责人 at once for level 1, and the late-entry alert for
  * a government-found hazard entered more than 7 days after it was found.
- * @returns { hazardId, code, state, dangerLevel }
- * @throws 400 (classification rules, links, photos: too_many_photos / duplicate_files), 404 file_not_found
+ *
+ * Idempotent with `clientRequestId` (unique per enterprise): a repeat — also one racing the first —
+ * creates nothing and answers the first report with `duplicate: true` (the unique index decides a
+ * race: the loser's insert fails, its retry finds the winner's row).
+ * @returns { hazardId, code, state, dangerLevel, duplicate? }
+ * @throws 400 (classification rules, links, photos: too_many_photos / duplicate_files), 404 file_not_found,
+ *   409 client_request_id_reused
  */
-export async function reportHazard(prisma: PrismaClient, clock: Clock, actor: Actor, input: ReportInput) {
+export async function reportHazard(prisma: PrismaClient, clock: Clock, actor: Actor, input: ReportInput & { clientRequestId?: string }) {
+  const key = input.clientRequestId?.trim() || null;
+  if (key) {
+    const before = await reportedBefore(prisma, actor, key);
+    if (before) return before;
+  }
   const now = clock.now();
   const tz = await enterpriseZone(prisma, actor.enterpriseId);
   const { photos, ...fields } = await prepareReport(prisma, actor, input, now, tz);
-  return withCodeRetry(() =>
-    prisma.$transaction(async (tx) => {
-      await assertFilesUsable(tx, actor.enterpriseId, photos, { max: MAX_PHOTOS_PER_HAZARD });
-      const code = await nextHazardCode(tx, actor.enterpriseId, tz, now);
-      const h = await tx.hazard.create({
-        data: { ...fields, enterpriseId: actor.enterpriseId, code, photos, reportedAt: now, reporterId: actor.personId, dangerManageType: 1, state: 'reported', nextCheckAt: now },
-      });
-      await logStep(tx, h.id, 'report', null, 'reported', actor.personId, now, { photos, data: { dangerLevel: h.dangerLevel, dangerSrc: h.dangerSrc, majorCriterion: h.majorCriterion } });
-      return { hazardId: h.id, code, state: 'reported' as const, dangerLevel: h.dangerLevel };
-    }),
-  );
+  try {
+    return await withCodeRetry(() =>
+      prisma.$transaction(async (tx) => {
+        // each attempt is a new transaction: this read sees a racing request's committed row
+        if (key) {
+          const before = await reportedBefore(tx, actor, key);
+          if (before) return before;
+        }
+        await assertFilesUsable(tx, actor.enterpriseId, photos, { max: MAX_PHOTOS_PER_HAZARD });
+        const code = await nextHazardCode(tx, actor.enterpriseId, tz, now);
+        const h = await tx.hazard.create({
+          data: { ...fields, enterpriseId: actor.enterpriseId, code, photos, reportedAt: now, reporterId: actor.personId, dangerManageType: 1, state: 'reported', nextCheckAt: now, clientRequestId: key },
+        });
+        await logStep(tx, h.id, 'report', null, 'reported', actor.personId, now, { photos, data: { dangerLevel: h.dangerLevel, dangerSrc: h.dangerSrc, majorCriterion: h.majorCriterion } });
+        return { hazardId: h.id, code, state: 'reported' as const, dangerLevel: h.dangerLevel };
+      }),
+    );
+  } catch (e) {
+    // retries exhausted by a pile of racing repeats: the winner's row answers
+    const before = key && retryable(e) ? await reportedBefore(prisma, actor, key) : null;
+    if (before) return before;
+    throw e;
+  }
 }
 
 /** A draft's fields, prefilled by the caller (e.g. from an abnormal reading). */

@@ -84,6 +84,8 @@ export async function createTestSystem(opts: TestSystemOptions = {}): Promise<Te
     publicUrl: config.publicUrl,
     files: rt.files,
     wecom: rt.wecom,
+    sessions: rt.sessions,
+    miniprogram: rt.miniprogram,
     migrationsCurrent: () => migrationStatus({ databaseUrl: db.url }),
   });
 

@@ -33,18 +33,25 @@ import { Workbook } from 'exceljs';
 import { z } from 'zod';
 import { createTestSystem, T0, type TestSystem } from '../helpers/system';
 import { buildApiRegistry } from '../../server/routes/api/index';
-import type { RouteSpec } from '../../server/routes/api/registry';
+import { isProtected, type ProtectedRouteSpec, type RouteSpec } from '../../server/routes/api/registry';
 import { PERMISSIONS, can, isWritePermission, type Permission } from '../../server/domain/permissions';
 import { PERSON_ROLES } from '../../server/domain/roles';
 import { issueApiToken } from '../../server/services/tokens';
 import { loadDemoPlant, readDemoData } from '../../prisma/seed';
 import { sampleFromSchema, type Json } from '../helpers/schema-sample';
+import { unitQrText } from '../../miniprogram/shared/contract';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Route = RouteSpec<any, any, any>;
+type Route = ProtectedRouteSpec<any, any, any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyRoute = RouteSpec<any, any, any>;
 
-const ROUTES: Route[] = buildApiRegistry().routes;
-const keyOf = (r: Route) => `${r.method.toUpperCase()} ${r.path}`;
+const ALL_ROUTES: AnyRoute[] = buildApiRegistry().routes;
+/** the matrix walks the routes that need a token; `public: true` ones have a test of their own (below) */
+const ROUTES: Route[] = ALL_ROUTES.filter(isProtected);
+/** Routes that run without a token, on purpose (the mini-program's login and binding). */
+const EXPECTED_PUBLIC = ['POST /mp/bind', 'POST /mp/login'];
+const keyOf = (r: AnyRoute) => `${r.method.toUpperCase()} ${r.path}`;
 const isRead = (r: Route) => r.method === 'get';
 
 // ───────────────────────────── fixtures ─────────────────────────────
@@ -127,6 +134,18 @@ const FIELD_FIXTURES: Record<string, FixtureKind> = {
 /** Hand-written bodies for routes whose schema generation is not enough (key: 'POST /path'). */
 const BODY_OVERRIDES: Record<string, (fx: Fixtures) => unknown> = {};
 
+/** The QR label text of each enterprise's fixture unit (RU1), by unit id (filled by fixturesOf). */
+const qrOfUnit = new Map<number, string>();
+/**
+ * Routes naming a row in the QUERY (not the path): the query for one enterprise's fixtures. They are
+ * walked like routes with path parameters (another enterprise's row → 404).
+ */
+const QUERY_FIXTURES: Record<string, (fx: Fixtures) => Json> = {
+  'GET /risk-units/by-qr': (fx) => ({ code: qrOfUnit.get(fx.riskUnit)! }),
+};
+/** Does the request name a row of the enterprise under test (in its path or its query)? */
+const namesRow = (r: Route) => r.path.includes(':') || !!QUERY_FIXTURES[keyOf(r)];
+
 /** Path parameters of a route for one enterprise's fixtures. @returns null when not covered */
 function pathParams(r: Route, fx: Fixtures): Record<string, string | number> | null {
   const names = [...r.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
@@ -199,7 +218,7 @@ function queryFor(r: Route, fx: Fixtures): Json {
   if (!r.query) return {};
   const q = sample(z.toJSONSchema(r.query, { io: 'input', unrepresentable: 'any' }) as Json, '', fx) as Json;
   delete q.enterpriseId;
-  return q;
+  return { ...q, ...QUERY_FIXTURES[keyOf(r)]?.(fx) };
 }
 
 // ───────────────────────────── the system ─────────────────────────────
@@ -272,6 +291,8 @@ async function fixturesOf(enterpriseId: number): Promise<Fixtures> {
   const up = await request(http).post('/api/v1/files').set('authorization', `Bearer ${uploader}`).attach('files', await jpeg(), 'photo.jpg');
   if (up.status !== 201) throw new Error(`fixture upload failed: ${up.status} ${JSON.stringify(up.body)}`);
   const alert = await p.alert.findFirstOrThrow({ where: { enterpriseId, state: { not: 'cleared' } }, orderBy: { id: 'asc' } });
+  const ru1 = await p.riskUnit.findUniqueOrThrow({ where: { enterpriseId_code: { enterpriseId, code: 'RU1' } }, include: { enterprise: { select: { companyCode: true } } } });
+  qrOfUnit.set(ru1.id, unitQrText(ru1.enterprise.companyCode, ru1.code));
   return {
     alert: alert.id,
     hazard: hazard.id,
@@ -458,6 +479,16 @@ describe('the permission table and the routes', () => {
     expect(ROUTES.filter((r) => !isRead(r) && !isWritePermission(r.permission)).map(keyOf)).toEqual([]);
   });
 
+  test('public routes (no token, no permission) are exactly the expected ones; without a token they answer, never 401 or 5xx', async () => {
+    const pub = ALL_ROUTES.filter((r) => !isProtected(r));
+    expect(pub.map(keyOf).sort()).toEqual(EXPECTED_PUBLIC);
+    for (const r of pub) {
+      const body = r.body ? sample(z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) as Json, '', demo) : undefined;
+      const res = await request(http)[r.method](`/api/v1${r.path}`).send((body ?? {}) as object);
+      expect({ route: keyOf(r), status: res.status, unauthorized: res.status === 401, serverError: res.status >= 500 }).toEqual({ route: keyOf(r), status: res.status, unauthorized: false, serverError: false });
+    }
+  });
+
   test('every route has fixtures for its path parameters', () => {
     const missing = ROUTES.filter((r) => !hasFixtures(r)).map(keyOf);
     expect({ missingFixturesFor: missing }).toEqual({ missingFixturesFor: [] });
@@ -487,7 +518,7 @@ describe('the matrix', () => {
     }
     for (const r of routes) {
       const { res, code, body, perm } = await send(r, 'other', { fx: demo });
-      const hasParams = r.path.includes(':');
+      const hasParams = namesRow(r);
       let failure: string | undefined;
       if (res.status >= 500) failure = `server error ${res.status}`;
       else if (perm || res.status === 401) failure = `refused by authentication/permission (${res.status}), though they hold every staff role`;
@@ -535,7 +566,7 @@ describe('the matrix', () => {
   test('the regulator cannot reach a plant outside the scope: its ids → 404, ?enterpriseId= of it → 404', async () => {
     const bad: string[] = [];
     for (const r of routes.filter(isRead)) {
-      if (r.path.includes(':')) {
+      if (namesRow(r)) {
         const viaDemo = await send(r, 'reg', { fx: second, enterpriseId: demoId });
         if (viaDemo.res.status !== 404) bad.push(`${keyOf(r)} with the second plant's ids: ${viaDemo.res.status} ${viaDemo.code}`);
       }
@@ -559,7 +590,7 @@ describe('the matrix', () => {
 
   test('a demo person with every staff role, naming the rows of a second plant: 404, nothing there changes', async () => {
     const before = await snapshot(secondId);
-    for (const r of routes.filter((x) => x.path.includes(':'))) {
+    for (const r of routes.filter(namesRow)) {
       const { res, code, perm } = await send(r, 'cross', { fx: second });
       let failure: string | undefined;
       if (res.status !== 404) failure = `expected 404, got ${res.status} ${code}${code === 'invalid_input' ? ' (generated body invalid: add BODY_OVERRIDES)' : ''}`;
@@ -597,7 +628,7 @@ describe('the matrix', () => {
   test('the matrix covers every route × every column', () => {
     for (const r of ROUTES) {
       const row = matrix.get(keyOf(r));
-      const expected = COLUMNS.filter((c) => c !== 'cross' || r.path.includes(':'));
+      const expected = COLUMNS.filter((c) => c !== 'cross' || namesRow(r));
       expect({ route: keyOf(r), columns: expected.filter((c) => row?.has(c)) }).toEqual({ route: keyOf(r), columns: expected });
     }
     if (process.env.PRINT_AUTHZ_MATRIX) console.log(printMatrix());

@@ -90,9 +90,10 @@ test('method, summary, tags, permission and roles, security, a unique operationI
       summary: r.summary,
       tags: r.tags,
       permission: r.permission,
-      roles: [...PERMISSIONS[r.permission]],
+      roles: r.permission ? [...PERMISSIONS[r.permission]] : undefined,
     });
-    expect(o.security).toEqual([{ bearer: [] }]);
+    // `public: true` routes (the mini-program's login and binding) need no token
+    expect({ route: keyOf(r), security: o.security }).toEqual({ route: keyOf(r), security: r.public ? [] : [{ bearer: [] }] });
     expect(ids.has(o.operationId!)).toBe(false);
     ids.add(o.operationId!);
     for (const code of ['400', '401', '403', '404']) expect(o.responses[code]).toBeDefined();
@@ -116,7 +117,7 @@ test('path parameters: every :name of the path, required, with the schema the ro
 test('query parameters: every field of the route’s query schema, required exactly when the route requires it', () => {
   for (const r of ROUTES) {
     const inQuery = new Map((op(r)!.parameters ?? []).filter((p) => p.in === 'query').map((p) => [p.name, p]));
-    if (r.enterpriseScoped !== false) expect({ route: keyOf(r), enterpriseId: inQuery.has('enterpriseId') }).toEqual({ route: keyOf(r), enterpriseId: true });
+    if (r.enterpriseScoped !== false && !r.public) expect({ route: keyOf(r), enterpriseId: inQuery.has('enterpriseId') }).toEqual({ route: keyOf(r), enterpriseId: true });
     if (!r.query) continue;
     const s = z.toJSONSchema(r.query, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown>; required?: string[] };
     for (const name of Object.keys(s.properties ?? {})) {

@@ -90,7 +90,7 @@ export function registerAlertRoutes(api: ApiRegistry): void {
     summary: '确认 (acknowledge): pauses repeats and escalation for the policy’s ack timeout',
     params: idParams,
     body: z.object({ note: text(1000).optional() }),
-    handler: ({ deps, actor, params, body }) => acknowledgeAlert(deps.prisma, deps.clock, actor, params.id, { channel: 'api' }, body.note),
+    handler: ({ deps, actor, params, body }) => acknowledgeAlert(deps.prisma, deps.clock, actor, params.id, { channel: actor.via ?? 'api' }, body.note),
   });
 
   api.add({
@@ -101,7 +101,7 @@ export function registerAlertRoutes(api: ApiRegistry): void {
     summary: '处置 (handle): records what is being done; also pauses repeats',
     params: idParams,
     body: z.object({ note: text(1000) }),
-    handler: ({ deps, actor, params, body }) => handleAlert(deps.prisma, deps.clock, actor, params.id, { channel: 'api' }, body.note),
+    handler: ({ deps, actor, params, body }) => handleAlert(deps.prisma, deps.clock, actor, params.id, { channel: actor.via ?? 'api' }, body.note),
   });
 
   api.add({
@@ -112,6 +112,6 @@ export function registerAlertRoutes(api: ApiRegistry): void {
     summary: '销警 (clear) by hand with a reason — roles allowed to clear only',
     params: idParams,
     body: z.object({ reason: text(1000) }),
-    handler: ({ deps, actor, params, body }) => clearAlertByHand(deps.prisma, deps.clock, actor, params.id, { channel: 'api' }, body.reason),
+    handler: ({ deps, actor, params, body }) => clearAlertByHand(deps.prisma, deps.clock, actor, params.id, { channel: actor.via ?? 'api' }, body.reason),
   });
 }

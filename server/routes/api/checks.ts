@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ApiRegistry } from './registry';
 import { dateRangeQuery, pageQuery } from './paging';
 import { listCheckRecords, listMyTasks, submitCheckRecord } from '../../services/checks';
+import { clientRequestId } from './hazards';
 
 const text = (max: number) => z.string().trim().max(max);
 const bool = z.enum(['true', 'false']).transform((x) => x === 'true');
@@ -25,7 +26,8 @@ export function registerCheckRoutes(api: ApiRegistry): void {
     summary: 'Submit a check record for an open instance; a reading outside the safe range raises an alert at once and offers a hazard draft (hazardDraftId)',
     description:
       'Refused outside the instance window (409 outside_window), for a done / missed / suspended instance (409 already_done / instance_closed), ' +
-      'without a photo when the task\'s check means is 拍照 (400 photo_required).',
+      'without a photo when the task\'s check means is 拍照 (400 photo_required). ' +
+      'With clientRequestId the submission is idempotent: a repeat (even a racing one) answers 200 with the first record and duplicate: true.',
     body: z.object({
       instanceId: z.number().int().positive(),
       /** 0 正常, 1 存在隐患, 2 无需排查 */
@@ -37,6 +39,7 @@ export function registerCheckRoutes(api: ApiRegistry): void {
       latitude: z.number().min(-90).max(90).optional().describe('WGS-84 degrees'),
       longitude: z.number().min(-180).max(180).optional().describe('WGS-84 degrees'),
       note: text(500).optional(),
+      clientRequestId: clientRequestId.optional(),
     }),
     successStatus: 201,
     response: z.object({
@@ -47,8 +50,13 @@ export function registerCheckRoutes(api: ApiRegistry): void {
       abnormalAlertId: z.number().int().nullable(),
       abnormal: z.boolean(),
       hazardDraftId: z.number().int().nullable(),
+      duplicate: z.literal(true).optional(),
     }),
-    handler: ({ deps, actor, body }) => submitCheckRecord(deps.prisma, deps.clock, actor, body),
+    handler: async ({ deps, actor, body, status }) => {
+      const r = await submitCheckRecord(deps.prisma, deps.clock, actor, body);
+      if ('duplicate' in r) status(200);
+      return r;
+    },
   });
 
   api.add({

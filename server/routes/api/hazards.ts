@@ -12,6 +12,7 @@ import { MAJOR_CRITERIA } from '../../domain/major-criteria';
 import { acceptHazard, confirmHazard, quickFixHazard, rectifyHazard, rejectHazard, reportDraft, reportHazard, sendBackHazard, setHazardPlan } from '../../services/hazards';
 import { approveExtension, rejectExtension, requestExtension } from '../../services/hazard-extensions';
 import { getHazardView, listHazards } from '../../services/hazard-queries';
+import { CLIENT_REQUEST_ID_MAX } from '../../../miniprogram/shared/contract';
 
 const idParams = z.object({ id: z.coerce.number().int().positive() });
 const extParams = idParams.extend({ extId: z.coerce.number().int().positive() });
@@ -41,6 +42,8 @@ const reportFields = {
   foundAt: z.union([localDate, z.iso.datetime({ offset: true })]).optional().describe('date found: YYYY-MM-DD (local) or an ISO instant; not in the future; default now'),
 };
 const reportBody = z.object(reportFields);
+/** idempotency key of the phone's offline queue (miniprogram/shared/contract.ts CLIENT_REQUEST_ID_MAX) */
+export const clientRequestId = z.string().trim().min(1).max(CLIENT_REQUEST_ID_MAX).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').describe('idempotency key made on the phone (e.g. a UUID): a repeat answers the first result');
 const stepResult = z.object({ hazardId: z.number().int(), state: z.enum(HAZARD_STATES) }).loose();
 
 export function registerHazardRoutes(api: ApiRegistry): void {
@@ -99,10 +102,17 @@ export function registerHazardRoutes(api: ApiRegistry): void {
     permission: 'hazards.report',
     tags: ['hazards'],
     summary: '上报隐患: a new hazard (待确认); a 重大隐患 reaches the 主要负责人 at the next tick',
-    body: reportBody,
+    description:
+      'With clientRequestId (made once on the phone, e.g. a UUID) the report is idempotent: sending it again — even while the first request is still running — ' +
+      'creates no second hazard and answers 200 with the first report and duplicate: true (201 the first time).',
+    body: reportBody.extend({ clientRequestId: clientRequestId.optional() }),
     successStatus: 201,
-    response: z.object({ hazardId: z.number().int(), code: z.string(), state: z.literal('reported'), dangerLevel: z.number().int() }),
-    handler: ({ deps, actor, body }) => reportHazard(deps.prisma, deps.clock, actor, body),
+    response: z.object({ hazardId: z.number().int(), code: z.string(), state: z.literal('reported'), dangerLevel: z.number().int(), duplicate: z.literal(true).optional() }),
+    handler: async ({ deps, actor, body, status }) => {
+      const r = await reportHazard(deps.prisma, deps.clock, actor, body);
+      if ('duplicate' in r) status(200);
+      return r;
+    },
   });
 
   api.add({

@@ -16,6 +16,8 @@ import { registerFileRoutes } from './files';
 import { registerMeRoutes } from './me';
 import { registerShutdownRoutes } from './shutdowns';
 import { registerListRoutes } from './lists';
+import { registerLabelRoutes } from './labels';
+import { registerMpRoutes } from './mp';
 
 /**
  * Every API route, declared (also used by tests to walk all routes).
@@ -29,7 +31,10 @@ export function buildApiRegistry(opts: { upload?: { maxFiles: number; maxBytes: 
   registerHazardRoutes(api);
   registerShutdownRoutes(api);
   registerFileRoutes(api, opts.upload);
+  // before the lists: /lists/risk-units/labels.html must not be taken for /lists/risk-units/:id
+  registerLabelRoutes(api);
   registerListRoutes(api);
+  registerMpRoutes(api);
   return api;
 }
 

@@ -3,7 +3,8 @@
  * permission it needs (server/domain/permissions.ts), its zod schemas (params, query, body,
  * response) and a thin handler. From the same declarations come
  * - validation (bad input → 400 `invalid_input` with the issues, before the handler runs),
- * - authorisation (401 without a valid token, 403 `forbidden` without the permission),
+ * - authorisation (401 without a valid token — a per-person API token or a mini-program session
+ *   token —, 403 `forbidden` without the permission); `public: true` routes skip it (PublicRouteSpec),
  * - enterprise isolation (the handler gets the actor scoped to one enterprise: their own, or for a
  *   regulator one of their RegulatorScope enterprises chosen with `?enterpriseId=`; any other → 404),
  * - the OpenAPI document served at /api/v1/openapi.json,
@@ -17,6 +18,7 @@ import { AppError } from '../../errors';
 import { can, PERMISSIONS, type Permission } from '../../domain/permissions';
 import type { Actor } from '../../services/alert-actions';
 import { actorForToken } from '../../services/tokens';
+import { SessionError } from '../../services/sessions';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -32,11 +34,13 @@ export interface HandlerContext<P, Q, B> {
   status(code: number): void;
 }
 
-export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
+/** What a public route's handler gets: no actor (nobody is authenticated). */
+export type PublicHandlerContext<P, Q, B> = Omit<HandlerContext<P, Q, B>, 'actor'>;
+
+interface RouteBase<P, Q, B> {
   method: Method;
   /** koa-router path under /api/v1, e.g. '/hazards/:id/confirm' */
   path: string;
-  permission: Permission;
   /** one line for the OpenAPI document (English), e.g. 'Confirm a reported hazard (确认隐患)' */
   summary: string;
   description?: string;
@@ -55,8 +59,33 @@ export interface RouteSpec<P = unknown, Q = unknown, B = unknown> {
    * their own). Default true.
    */
   enterpriseScoped?: boolean;
+}
+
+/** A route for authenticated people: the permission is checked before the handler runs. */
+export interface ProtectedRouteSpec<P = unknown, Q = unknown, B = unknown> extends RouteBase<P, Q, B> {
+  public?: false;
+  permission: Permission;
   handler(c: HandlerContext<P, Q, B>): Promise<unknown>;
 }
+
+/**
+ * `public: true`: a route that runs WITHOUT a token — no authentication, no permission, no
+ * enterprise (the handler gets no actor). Only for what must work before anyone is logged in: the
+ * mini-program's POST /mp/login and POST /mp/bind, which prove who the caller is by other means
+ * (a WeChat login code, a bind token). Validation and error shaping still apply; the OpenAPI
+ * document shows `security: []` and no x-permission.
+ */
+export interface PublicRouteSpec<P = unknown, Q = unknown, B = unknown> extends RouteBase<P, Q, B> {
+  public: true;
+  permission?: undefined;
+  enterpriseScoped?: false;
+  handler(c: PublicHandlerContext<P, Q, B>): Promise<unknown>;
+}
+
+export type RouteSpec<P = unknown, Q = unknown, B = unknown> = ProtectedRouteSpec<P, Q, B> | PublicRouteSpec<P, Q, B>;
+
+/** Whether a declared route needs a token (every route but the `public: true` ones). */
+export const isProtected = <P, Q, B>(r: RouteSpec<P, Q, B>): r is ProtectedRouteSpec<P, Q, B> => r.public !== true;
 
 const enterpriseQuery = z.object({ enterpriseId: z.coerce.number().int().positive().optional() });
 
@@ -64,6 +93,9 @@ export class ApiRegistry {
   readonly routes: RouteSpec<any, any, any>[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
 
   /** Declares a route. @throws Error on a duplicate method + path */
+  // the protected signature last: `Parameters<ApiRegistry['add']>` (used by route helpers) sees that one
+  add<P, Q, B>(spec: PublicRouteSpec<P, Q, B>): void;
+  add<P, Q, B>(spec: ProtectedRouteSpec<P, Q, B>): void;
   add<P, Q, B>(spec: RouteSpec<P, Q, B>): void {
     if (this.routes.some((r) => r.method === spec.method && r.path === spec.path)) throw new Error(`duplicate API route ${spec.method.toUpperCase()} ${spec.path}`);
     this.routes.push(spec);
@@ -74,16 +106,20 @@ export class ApiRegistry {
     const r = new Router();
     for (const spec of this.routes) {
       r[spec.method](spec.path, async (ctx) => {
-        const actor = await authenticate(deps, ctx);
-        if (!can(actor.roles, spec.permission)) {
-          throw new AppError(403, 'forbidden', '您的角色无权执行此操作', `your roles may not do this (needs ${spec.permission})`, { permission: spec.permission });
+        let scoped: Actor | null = null;
+        if (isProtected(spec)) {
+          const actor = await authenticate(deps, ctx);
+          if (!can(actor.roles, spec.permission)) {
+            throw new AppError(403, 'forbidden', '您的角色无权执行此操作', `your roles may not do this (needs ${spec.permission})`, { permission: spec.permission });
+          }
+          scoped = spec.enterpriseScoped === false ? actor : { ...actor, enterpriseId: resolveEnterprise(actor, ctx) };
         }
-        const scoped = spec.enterpriseScoped === false ? actor : { ...actor, enterpriseId: resolveEnterprise(actor, ctx) };
         const params = spec.params ? spec.params.parse(ctx.params) : (ctx.params as unknown);
         const query = spec.query ? spec.query.parse(ctx.query) : (ctx.query as unknown);
         const body = spec.body ? spec.body.parse(ctx.request.body ?? {}) : undefined;
         let status = spec.successStatus ?? 200;
-        const result = await spec.handler({ ctx, deps, actor: scoped, params, query, body, status: (s) => (status = s) });
+        const base = { ctx, deps, params, query, body, status: (s: number) => (status = s) };
+        const result = isProtected(spec) ? await spec.handler({ ...base, actor: scoped! }) : await spec.handler(base);
         if (ctx.body === undefined || ctx.body === null) {
           ctx.status = status;
           ctx.body = result ?? { ok: true };
@@ -113,7 +149,7 @@ export class ApiRegistry {
       };
       addParams(spec.params, 'path');
       addParams(spec.query, 'query');
-      if (spec.enterpriseScoped !== false && !parameters.some((p) => (p as { name: string }).name === 'enterpriseId')) {
+      if (isProtected(spec) && spec.enterpriseScoped !== false && !parameters.some((p) => (p as { name: string }).name === 'enterpriseId')) {
         parameters.push({ name: 'enterpriseId', in: 'query', required: false, schema: { type: 'integer' }, description: 'regulators: which of their enterprises (default: their only one)' });
       }
       const op: Record<string, unknown> = {
@@ -121,9 +157,7 @@ export class ApiRegistry {
         ...(spec.description ? { description: spec.description } : {}),
         tags: spec.tags,
         operationId: `${spec.method}${spec.path.replace(/[/:{}-](\w)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
-        security: [{ bearer: [] }],
-        'x-permission': spec.permission,
-        'x-roles': PERMISSIONS[spec.permission],
+        ...(isProtected(spec) ? { security: [{ bearer: [] }], 'x-permission': spec.permission, 'x-roles': PERMISSIONS[spec.permission] } : { security: [] }),
         parameters,
         responses: {
           [String(spec.successStatus ?? 200)]: {
@@ -160,7 +194,9 @@ export class ApiRegistry {
       servers: [{ url: info.serverUrl }],
       paths,
       components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'per-person API token (npm run token -- <person code>)' } },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'per-person API token (npm run token -- <person code>), or a mini-program session token from POST /mp/login or /mp/bind' },
+        },
         responses: {
           Error: {
             description: 'error',
@@ -180,10 +216,19 @@ export class ApiRegistry {
   }
 }
 
-/** The token's person, with the enterprises they may read. @throws AppError 401 */
+/**
+ * The token's person, with the enterprises they may read: an API token or a mini-program session.
+ * @throws AppError 401 unauthorized, 401 session_expired (an expired session token: log in again)
+ */
 async function authenticate(deps: AppDeps, ctx: Context): Promise<Actor> {
   const token = ctx.get('authorization').replace(/^Bearer\s+/i, '');
-  const actor = token ? await actorForToken(deps.prisma, deps.clock, token) : null;
+  let actor: Actor | null = null;
+  try {
+    actor = token ? await actorForToken(deps.prisma, deps.clock, token, deps.sessions) : null;
+  } catch (e) {
+    if (e instanceof SessionError && e.code === 'session_expired') throw new AppError(401, 'session_expired', '登录已过期，请重新进入小程序', 'the session has expired: log in again (POST /mp/login)');
+    throw e;
+  }
   if (!actor) throw new AppError(401, 'unauthorized', '请提供有效的 API 令牌', 'a valid API token is required (Authorization: Bearer …)');
   ctx.state.actor = actor;
   return actor;
