@@ -237,3 +237,43 @@ describe('routing and the delivery fallback', () => {
     expect(robot.received.filter((m) => JSON.stringify(m).includes(`A${id}`))).toHaveLength(1);
   });
 });
+
+describe('the delivery fallback is general (any channel answering `fallback`)', () => {
+  test('several recipients: the one a group already reached this firing gets nothing more, the other gets the outbox', async () => {
+    const sendCalls: number[][] = [];
+    sys.rt.delivery.channels.set('stub_personal', {
+      name: 'stub_personal',
+      send: async (_d, m) => {
+        sendCalls.push(m.recipients.map((r) => r.personId));
+        return { ok: false, fallback: true, error: 'stub: cannot reach them now' };
+      },
+    });
+    try {
+      const now = sys.clock.now();
+      const [alertId] = await insertDueAlerts(sys.rt.prisma, { enterpriseId: sys.enterpriseId!, now: new Date(now.getTime() + 86_400_000), specs: [{ levels: [[p07, p16]], conditionStartAt: now }] });
+      const alert = await sys.rt.prisma.alert.findUniqueOrThrow({ where: { id: alertId } });
+      const g1 = await sys.rt.prisma.chatDestination.findFirstOrThrow({ where: { enterpriseId: sys.enterpriseId!, code: 'g1' } });
+      const payload = { ...message(p07), alertCode: `A${alertId}`, recipients: [{ personId: p07, name: '赵小军' }, { personId: p16, name: '胡婷' }] };
+      const base = { enterpriseId: sys.enterpriseId!, alertId, level: 1, escalationToken: alert.escalationToken, nextAttemptAt: now, createdAt: now, payload: payload as object };
+      // this firing already went to 罐区安全群 @mentioning p07
+      await sys.rt.prisma.notification.create({ data: { ...base, channel: 'wecom_robot', destinationId: g1.id, recipients: [p07], state: 'sent', sentAt: now } });
+      const row = await sys.rt.prisma.notification.create({ data: { ...base, channel: 'stub_personal', recipients: [p07, p16], state: 'pending' } });
+      expect(await sys.deliverAll()).toEqual(['fallback']);
+      expect(sendCalls).toEqual([[p07, p16]]);
+      const rows = await sys.rt.prisma.notification.findMany({ where: { alertId }, orderBy: { id: 'asc' } });
+      expect(rows.map((n) => [n.channel, n.state, n.recipients])).toEqual([
+        ['wecom_robot', 'sent', [p07]],
+        ['stub_personal', 'cancelled', [p07, p16]],
+        [OUTBOX_CHANNEL, 'pending', [p16]],
+      ]);
+      expect((rows[2].payload as { recipients: Array<{ personId: number }> }).recipients.map((r) => r.personId)).toEqual([p16]);
+      expect(rows[1].lastError).toContain('stub: cannot reach them now');
+      // an ack meanwhile cancels the fallback row too (same escalation token)
+      await sys.rt.prisma.alert.update({ where: { id: alertId }, data: { escalationToken: { increment: 1 } } });
+      expect(await sys.deliverAll()).toEqual(['cancelled']);
+      expect(row.id).toBe(rows[1].id);
+    } finally {
+      sys.rt.delivery.channels.delete('stub_personal');
+    }
+  });
+});

@@ -86,6 +86,23 @@ describe('routeRecipients', () => {
     test('without the option nothing changes (the app is not configured)', () => {
       expect(routeRecipients([7, 16], [], new Set())).toEqual([{ channel: OUTBOX_CHANNEL, destinationId: null, recipientIds: [7, 16] }]);
     });
+
+    test('several personal channels in order of preference: each person gets the first that reaches them, only one', () => {
+      // 16 and 9 have a subscribe consent left; 16 also has a WeCom userid
+      const subscribe = { channel: 'wechat_subscribe', reaches: (id: number) => [16, 9].includes(id) };
+      expect(routeRecipients([7, 16, 9, 13], [g1], all, [app, subscribe])).toEqual([
+        { channel: 'wecom_robot', destinationId: 11, recipientIds: [7] },
+        { channel: 'wecom_app', destinationId: null, recipientIds: [7] },
+        { channel: 'wecom_app', destinationId: null, recipientIds: [16] },
+        { channel: 'wechat_subscribe', destinationId: null, recipientIds: [9] },
+        { channel: OUTBOX_CHANNEL, destinationId: null, recipientIds: [13] },
+      ]);
+      expect(routeRecipients([16, 9], [], new Set(), [subscribe, app])).toEqual([
+        { channel: 'wechat_subscribe', destinationId: null, recipientIds: [16] },
+        { channel: 'wechat_subscribe', destinationId: null, recipientIds: [9] },
+      ]);
+      expect(routeRecipients([6], [], new Set(), [])).toEqual([{ channel: OUTBOX_CHANNEL, destinationId: null, recipientIds: [6] }]);
+    });
   });
 });
 
