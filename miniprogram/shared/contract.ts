@@ -89,6 +89,7 @@ export const ALERT_EVENT_LABELS: Record<string, string> = {
   handled: '处置',
   cleared: '销警',
   delivery_failed: '发送失败',
+  delivery_fallback: '改由其他渠道发送',
 };
 
 // ───────────────────────────── binding and QR labels ─────────────────────────────

@@ -20,6 +20,7 @@ import type { Context } from 'koa';
 import type { AppDeps } from '../app';
 import { AppError } from '../errors';
 import { esc, page } from '../views/html';
+import { ALERT_EVENT_LABELS } from '../../miniprogram/shared/contract';
 import { LinkError, type LinkClaims } from '../services/links';
 import { acknowledgeAlert, clearAlertByHand, getAlertView, handleAlert, loadActor, type Actor } from '../services/alert-actions';
 import { CLEAR_ROLES, DENIALS } from '../domain/alert-permissions';
@@ -27,18 +28,6 @@ import { alertCode, detailLines, formatLocal, type AlertDetail } from '../domain
 import { ALERT_KIND_NAMES, type AlertKind } from '../domain/escalation';
 import { issueBindingCode } from '../services/identity';
 
-const EVENT_NAMES: Record<string, string> = {
-  opened: '预警产生',
-  notified: '发出提醒',
-  escalated: '升级提醒',
-  repeated: '再次提醒',
-  resumed: '恢复提醒',
-  acknowledged: '确认',
-  handled: '处置',
-  cleared: '销警',
-  delivery_failed: '发送失败',
-  delivery_fallback: '改由其他渠道发送',
-};
 const DONE: Record<string, string> = { ack: '已确认，暂停提醒。', handle: '已记录处置情况。', clear: '已销警。' };
 /** Errors shown back on the page by key only: the query string must not put arbitrary text on our page. */
 const ERRORS: Record<string, string> = {
@@ -125,7 +114,7 @@ ${where.map((w) => `<div>${esc(w)}：<b class="bind-code">绑定 ${esc(code)}</b
       const canClear = actor.roles.some((x) => (CLEAR_ROLES as readonly string[]).includes(x));
       const base = `/l/${encodeURIComponent(String(ctx.params.token))}`;
       const history = a.events
-        .map((e) => `<tr><td>${esc(formatLocal(e.at, tz))}</td><td>${esc(EVENT_NAMES[e.type] ?? e.type)}${e.level ? ` 第${e.level}级` : ''}</td><td>${esc(e.actor?.name ?? '系统')}${e.channel && e.channel !== 'engine' ? ` <span class="muted">(${esc(e.channel)})</span>` : ''}${e.note ? `<div class="muted">${esc(e.note)}</div>` : ''}</td></tr>`)
+        .map((e) => `<tr><td>${esc(formatLocal(e.at, tz))}</td><td>${esc(ALERT_EVENT_LABELS[e.type] ?? e.type)}${e.level ? ` 第${e.level}级` : ''}</td><td>${esc(e.actor?.name ?? '系统')}${e.channel && e.channel !== 'engine' ? ` <span class="muted">(${esc(e.channel)})</span>` : ''}${e.note ? `<div class="muted">${esc(e.note)}</div>` : ''}</td></tr>`)
         .join('');
       const actions = cleared
         ? `<div class="card ok">此预警已销警（${esc(formatLocal(a.clearedAt!, tz))}）：${esc(a.clearReason ?? '')}</div>`

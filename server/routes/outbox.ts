@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { AppError } from '../errors';
 import { esc, page } from '../views/html';
+import { ALERT_EVENT_LABELS } from '../../miniprogram/shared/contract';
 import { alertCode, formatLocal } from '../domain/render';
 import { ALERT_KIND_NAMES, type AlertKind } from '../domain/escalation';
 import { getAlertView } from '../services/alert-actions';
@@ -37,18 +38,6 @@ function tokenOk(given: string | undefined, expected: string): boolean {
 }
 
 const STATE_NAMES: Record<string, string> = { pending: '待发送', queued: '排队中', sending: '发送中', sent: '已发送', dead: '发送失败（死信）', cancelled: '已作废' };
-const EVENT_NAMES: Record<string, string> = {
-  opened: '预警产生',
-  notified: '发出提醒',
-  escalated: '升级提醒',
-  repeated: '再次提醒',
-  resumed: '恢复提醒',
-  acknowledged: '确认',
-  handled: '处置',
-  cleared: '销警',
-  delivery_failed: '发送失败',
-  delivery_fallback: '改由其他渠道发送',
-};
 
 export function outboxRoutes(deps: AppDeps): Router {
   const r = new Router();
@@ -137,7 +126,7 @@ ${n.lastError ? `<div class="bad">${esc(n.lastError)}</div>` : ''}
     const a = await getAlertView(deps.prisma, id);
     const tz = (a.detail as { tz?: string }).tz ?? 'Asia/Shanghai';
     const events = a.events
-      .map((e) => `<tr><td>${esc(formatLocal(e.at, tz))}</td><td>${esc(EVENT_NAMES[e.type] ?? e.type)}${e.level ? ` · 第${e.level}级` : ''}</td><td>${esc(e.actor?.name ?? '系统')}</td><td>${esc(e.channel ?? '')}</td><td>${esc(e.note ?? '')}</td></tr>`)
+      .map((e) => `<tr><td>${esc(formatLocal(e.at, tz))}</td><td>${esc(ALERT_EVENT_LABELS[e.type] ?? e.type)}${e.level ? ` · 第${e.level}级` : ''}</td><td>${esc(e.actor?.name ?? '系统')}</td><td>${esc(e.channel ?? '')}</td><td>${esc(e.note ?? '')}</td></tr>`)
       .join('');
     ctx.type = 'html';
     ctx.body = page(
