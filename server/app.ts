@@ -42,6 +42,8 @@ export interface AppDeps {
   /** admin token of the outbox viewer */
   outboxToken: string;
   publicUrl: string;
+  /** prefix of this install's Redis keys (default 'dualprev') */
+  redisPrefix?: string;
   /** photo storage and upload limits (POST/GET /api/v1/files); without it those answer 503 */
   files?: FileDeps;
   /** the DingTalk app robot (POST /dingtalk/callback); without it that route answers 503 */

@@ -311,6 +311,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
           links,
           outboxToken,
           publicUrl: config.publicUrl,
+          redisPrefix: config.redisPrefix,
           files,
           dingtalk,
           wecom,

@@ -82,6 +82,8 @@ export function formatDingtalkActionCard(m: NeutralMessage): DingtalkActionCard 
  */
 export class DingtalkAppChannel implements Channel {
   readonly name = 'dingtalk_app';
+  /** group message: its links ask for the recipient's mobile tail before acting */
+  readonly sharedAudience = true;
   constructor(private readonly o: { api: DingtalkOpenApi; groups: Record<string, string> }) {}
 
   async send(destination: Destination, message: NeutralMessage): Promise<SendResult> {
@@ -103,6 +105,8 @@ export class DingtalkAppChannel implements Channel {
  */
 export class DingtalkGroupChannel implements Channel {
   readonly name = 'dingtalk_robot';
+  /** group message: its links ask for the recipient's mobile tail before acting */
+  readonly sharedAudience = true;
   constructor(private readonly custom: Channel, private readonly app: Channel, private readonly robots: Record<string, RobotConfig>) {}
 
   send(destination: Destination, message: NeutralMessage): Promise<SendResult> {

@@ -163,6 +163,8 @@ function numericErrcode(v: unknown): number | undefined {
  */
 export class DingtalkRobotChannel implements Channel {
   readonly name = 'dingtalk_robot';
+  /** group message: its links ask for the recipient's mobile tail before acting */
+  readonly sharedAudience = true;
   private readonly robots: Record<string, RobotConfig>;
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;

@@ -44,5 +44,11 @@ export interface Channel {
    * e.g. the wechaty bot posting into a group from a personal account.
    */
   readonly atMostOnce?: boolean;
+  /**
+   * true: the message is read by a whole group (robots, the wechaty bot), so the per-recipient links
+   * it carries are visible to people they are not for. Those links ask for the recipient's mobile
+   * number's last four digits before acting (server/routes/link.ts).
+   */
+  readonly sharedAudience?: boolean;
   send(destination: Destination, message: NeutralMessage): Promise<SendResult>;
 }

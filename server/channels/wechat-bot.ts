@@ -75,6 +75,8 @@ export interface WechatBotChannelOptions {
  */
 export class WechatBotChannel implements Channel {
   readonly name = WECHAT_BOT_CHANNEL;
+  /** group message: its links ask for the recipient's mobile tail before acting */
+  readonly sharedAudience = true;
   readonly atMostOnce = true;
   constructor(private readonly o: WechatBotChannelOptions) {}
 

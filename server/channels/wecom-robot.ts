@@ -191,6 +191,8 @@ export async function postRobotJson(
  */
 export class WecomRobotChannel implements Channel {
   readonly name = 'wecom_robot';
+  /** group message: its links ask for the recipient's mobile tail before acting */
+  readonly sharedAudience = true;
   private readonly robots: Record<string, RobotConfig>;
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;

@@ -112,7 +112,7 @@ export async function deliverNotification(d: DeliveryDeps, notificationId: numbe
 
   const message = n.payload as unknown as NeutralMessage;
   message.links = await Promise.all(
-    message.recipients.map(async (r) => ({ personId: r.personId, name: r.name, url: await d.links.url({ alertId: n.alertId, personId: r.personId, notificationId: n.id }) })),
+    message.recipients.map(async (r) => ({ personId: r.personId, name: r.name, url: await d.links.url({ alertId: n.alertId, personId: r.personId, notificationId: n.id, shared: channel.sharedAudience === true }) })),
   );
   message.alertUrl = `${d.publicUrl}/alerts/${n.alertId}`;
 

@@ -35,9 +35,17 @@ const ERRORS: Record<string, string> = {
   reason_required: '请填写销警原因',
   alert_cleared: '此预警已销警',
   not_found: '预警不存在',
+  verify_failed: '手机号后四位不正确',
+  too_many_attempts: '尝试次数过多，请一小时后再试，或使用发给您本人的提醒链接',
   forbidden: '您无权执行此操作',
   ...Object.fromEntries(Object.values(DENIALS).map((d) => [d.reason, d.zh])),
 };
+/** The tail check on group-visible links (see checkTail). */
+const VERIFY_INPUT =
+  '<input name="verify" inputmode="numeric" autocomplete="off" maxlength="4" pattern="[0-9]{4}" required placeholder="本人手机号后四位（此链接发在群里）" style="width:100%;box-sizing:border-box;font-size:18px;padding:10px;margin:6px 0">';
+const revealCard = (base: string) => `<div class="card"><h2>绑定聊天账号</h2>
+<form method="post" action="${base}/reveal">${VERIFY_INPUT}<button class="secondary" type="submit">查看我的绑定码</button></form></div>`;
+
 /** The key of an error for the page: a denial's reason, else the error code. */
 const errorKey = (e: AppError) => {
   const reason = (e.details as { reason?: string } | undefined)?.reason;
@@ -98,30 +106,61 @@ ${where.map((w) => `<div>${esc(w)}：<b class="bind-code">绑定 ${esc(code)}</b
     }
   };
 
-  r.get('/l/:token', (ctx) =>
-    asPage(ctx, async () => {
-      const { claims, actor } = await open(ctx);
+  /** The recipient's mobile number's last four digits, or null when none is on file. */
+  const mobileTail = async (personId: number): Promise<string | null> => {
+    const p = await deps.prisma.person.findUniqueOrThrow({ where: { id: personId }, select: { mobile: true } });
+    const digits = (p.mobile ?? '').replace(/\D/g, '');
+    return digits.length >= 4 ? digits.slice(-4) : null;
+  };
+
+  /**
+   * A link posted where a whole group reads it (Channel.sharedAudience) acts only after the
+   * recipient's mobile tail is entered, so another group member cannot act as them. Five wrong
+   * tries lock that person's links to this alert for an hour. A person with no mobile on file
+   * cannot be checked this way and is let through (the action is still recorded as theirs).
+   * @throws AppError 403 verify_failed, 429 too_many_attempts
+   */
+  const checkTail = async (claims: LinkClaims, actor: Actor, body: Record<string, unknown>) => {
+    if (!claims.shared) return;
+    const tail = await mobileTail(actor.personId);
+    if (!tail) return;
+    const key = `${deps.redisPrefix ?? 'dualprev'}:linkverify:${claims.alertId}:${actor.personId}`;
+    const tries = Number((await deps.redis.get(key)) ?? 0);
+    if (tries >= 5) throw new AppError(429, 'too_many_attempts', '尝试次数过多，请一小时后再试', 'too many attempts; try again in an hour');
+    const given = String(body.verify ?? '').replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0)).trim();
+    if (given !== tail) {
+      await deps.redis.multi().incr(key).expire(key, 3600).exec();
+      throw new AppError(403, 'verify_failed', '手机号后四位不正确', 'the last four digits of your mobile number do not match');
+    }
+  };
+
+  /** The page for one recipient of one alert. */
+  const renderPage = async (ctx: Context, claims: LinkClaims, actor: Actor, opts: { revealBinding: boolean }) => {
+      const base = `/l/${encodeURIComponent(String(ctx.params.token))}`;
       const a = await getAlertView(deps.prisma, claims.alertId);
       if (a.enterpriseId !== actor.enterpriseId) throw new AppError(404, 'not_found', '预警不存在', 'alert not found');
       const detail = a.detail as unknown as AlertDetail;
       const tz = detail.tz;
       const now = deps.clock.now();
       const me = await deps.prisma.person.findUniqueOrThrow({ where: { id: actor.personId }, select: { name: true } });
-      const binding = await bindingCard(actor.personId, tz);
+      // a link posted in a group is readable by everyone there: the binding code (which would let
+      // another member bind their own chat account to this person) is shown only after the tail check
+      const tail = claims.shared ? await mobileTail(actor.personId) : null;
+      const binding = tail && !opts.revealBinding ? revealCard(base) : await bindingCard(actor.personId, tz);
       const done = typeof ctx.query.done === 'string' ? DONE[ctx.query.done] : undefined;
       const err = typeof ctx.query.error === 'string' ? ERRORS[ctx.query.error] ?? '操作未完成，请重试' : undefined;
       const cleared = a.state === 'cleared';
+      const verify = tail ? VERIFY_INPUT : '';
       const canClear = actor.roles.some((x) => (CLEAR_ROLES as readonly string[]).includes(x));
-      const base = `/l/${encodeURIComponent(String(ctx.params.token))}`;
       const history = a.events
         .map((e) => `<tr><td>${esc(formatLocal(e.at, tz))}</td><td>${esc(ALERT_EVENT_LABELS[e.type] ?? e.type)}${e.level ? ` 第${e.level}级` : ''}</td><td>${esc(e.actor?.name ?? '系统')}${e.channel && e.channel !== 'engine' ? ` <span class="muted">(${esc(e.channel)})</span>` : ''}${e.note ? `<div class="muted">${esc(e.note)}</div>` : ''}</td></tr>`)
         .join('');
       const actions = cleared
         ? `<div class="card ok">此预警已销警（${esc(formatLocal(a.clearedAt!, tz))}）：${esc(a.clearReason ?? '')}</div>`
         : `<div class="card">
-<form method="post" action="${base}/ack"><button type="submit">确认</button></form>
-<form method="post" action="${base}/handle"><textarea name="note" maxlength="1000" placeholder="处置说明（必填），如：已安排仪表工更换液位计" required></textarea><button class="secondary" type="submit">处置</button></form>
-${canClear ? `<form method="post" action="${base}/clear"><textarea name="reason" maxlength="1000" placeholder="销警原因（必填）" required></textarea><button class="secondary" style="background:#646a73" type="submit">销警</button></form>` : ''}
+<form method="post" action="${base}/ack">${verify}<button type="submit">确认</button></form>
+<form method="post" action="${base}/handle">${verify}<textarea name="note" maxlength="1000" placeholder="处置说明（必填），如：已安排仪表工更换液位计" required></textarea><button class="secondary" type="submit">处置</button></form>
+${canClear ? `<form method="post" action="${base}/clear">${verify}<textarea name="reason" maxlength="1000" placeholder="销警原因（必填）" required></textarea><button class="secondary" style="background:#646a73" type="submit">销警</button></form>` : ''}
 </div>`;
       ctx.type = 'html';
       ctx.body = page(
@@ -134,6 +173,28 @@ ${actions}
 ${binding}
 <div class="card"><h2>处理记录</h2><table>${history}</table></div>`,
       );
+  };
+
+  r.get('/l/:token', (ctx) =>
+    asPage(ctx, async () => {
+      const { claims, actor } = await open(ctx);
+      await renderPage(ctx, claims, actor, { revealBinding: false });
+    }),
+  );
+
+  // shared links: the binding code after the tail check, shown directly (never put in a URL)
+  r.post('/l/:token/reveal', (ctx) =>
+    asPage(ctx, async () => {
+      const { claims, actor } = await open(ctx);
+      try {
+        await checkTail(claims, actor, (ctx.request.body ?? {}) as Record<string, unknown>);
+      } catch (e) {
+        if (!(e instanceof AppError)) throw e;
+        ctx.redirect(`/l/${encodeURIComponent(String(ctx.params.token))}?error=${errorKey(e)}`);
+        ctx.status = 303;
+        return;
+      }
+      await renderPage(ctx, claims, actor, { revealBinding: true });
     }),
   );
 
@@ -143,7 +204,9 @@ ${binding}
         const { claims, actor } = await open(ctx);
         const base = `/l/${encodeURIComponent(String(ctx.params.token))}`;
         try {
-          await run(actor, claims, (ctx.request.body ?? {}) as Record<string, unknown>);
+          const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+          await checkTail(claims, actor, body);
+          await run(actor, claims, body);
           ctx.redirect(`${base}?done=${done}`);
         } catch (e) {
           if (!(e instanceof AppError)) throw e;

@@ -10,6 +10,8 @@ export interface LinkClaims {
   personId: number;
   /** the notification that carried the link (audit: which message the action came from) */
   notificationId: number | null;
+  /** the link was posted where a whole group can read it: acting needs the recipient's mobile tail */
+  shared?: boolean;
 }
 
 export class LinkError extends Error {
@@ -27,7 +29,7 @@ export class LinkSigner {
   /** A token for one recipient of one alert. */
   async sign(c: LinkClaims): Promise<string> {
     const iat = Math.floor(this.now().getTime() / 1000);
-    return new SignJWT({ a: c.alertId, p: c.personId, n: c.notificationId })
+    return new SignJWT({ a: c.alertId, p: c.personId, n: c.notificationId, ...(c.shared ? { s: 1 } : {}) })
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuedAt(iat)
       .setExpirationTime(iat + Math.floor(this.ttlMs / 1000))
@@ -45,7 +47,7 @@ export class LinkSigner {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], currentDate: this.now() });
       const a = Number(payload.a), p = Number(payload.p);
       if (!Number.isInteger(a) || !Number.isInteger(p)) throw new LinkError('link_invalid', 'malformed link');
-      return { alertId: a, personId: p, notificationId: payload.n == null ? null : Number(payload.n) };
+      return { alertId: a, personId: p, notificationId: payload.n == null ? null : Number(payload.n), shared: payload.s === 1 };
     } catch (e) {
       if (e instanceof LinkError) throw e;
       if (e instanceof errors.JWTExpired) throw new LinkError('link_expired', 'link expired');

@@ -82,6 +82,7 @@ export async function createTestSystem(opts: TestSystemOptions = {}): Promise<Te
     links: rt.links,
     outboxToken: rt.outboxToken,
     publicUrl: config.publicUrl,
+    redisPrefix: prefix,
     files: rt.files,
     wecom: rt.wecom,
     sessions: rt.sessions,

@@ -68,6 +68,12 @@ describe('DingTalk custom robot through the engine', () => {
     // one signed ack link per recipient of this message
     for (const name of ['吴海峰', '李娜', '徐静']) expect(text).toContain(`确认/处置 · ${name}`);
     expect((await rowsOf(sys, id)).map((r) => r.state)).toEqual(['sent', 'sent']);
+    // the group reads every link: they are marked shared (acting asks for the mobile tail); the
+    // outbox row's link is personal
+    const claimsOf = async (url: string) => sys.rt.links.verify(new URL(url).pathname.replace(/^\/l\//, ''));
+    const [group, outbox] = await rowsOf(sys, id);
+    for (const l of (group.payload as { links: Array<{ url: string }> }).links) expect((await claimsOf(l.url)).shared).toBe(true);
+    for (const l of (outbox.payload as { links: Array<{ url: string }> }).links) expect((await claimsOf(l.url)).shared).toBe(false);
 
     // a day later the repeat is signed again with the new time: a signature kept from the first
     // request would be 24 h outside DingTalk's ±1 h window and rejected (310000 invalid timestamp)

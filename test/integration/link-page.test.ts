@@ -291,3 +291,51 @@ describe('bad links', () => {
     }
   });
 });
+
+describe('a link posted where a whole group reads it (robots, the wechaty bot)', () => {
+  // p01 周建国 (mobile 13800000001) received the 重大隐患 alert (still open here); his link in a
+  // group message is shared
+  let shared: string;
+  let majorId: number;
+  beforeAll(async () => {
+    const a = await sys.rt.prisma.alert.findFirstOrThrow({ where: { kind: 'major_hazard' } });
+    majorId = a.id;
+    const n = await sys.rt.prisma.notification.findFirstOrThrow({ where: { alertId: a.id } });
+    const token = await sys.rt.links.sign({ alertId: a.id, personId: await sys.person('p01'), notificationId: n.id, shared: true });
+    shared = `/l/${token}`;
+  });
+
+  it('asks for the mobile tail in every form and hides the binding code behind it', async () => {
+    const html = (await get(shared).expect(200)).text;
+    expect(html.match(/name="verify"/g)!.length).toBeGreaterThanOrEqual(3); // ack, handle, clear (p01 may clear) + reveal
+    expect(html).toContain('查看我的绑定码');
+    expect(html).not.toMatch(/绑定 \d{6}/);
+    // a personal link (outbox, WeCom app card) shows neither
+    const personal = (await get(`/l/${await sys.rt.links.sign({ alertId: majorId, personId: await sys.person('p01'), notificationId: null })}`).expect(200)).text;
+    expect(personal).not.toContain('name="verify"');
+    expect(personal).toMatch(/绑定 \d{6}/);
+  });
+
+  it('without or with a wrong tail nothing is recorded; five wrong tries lock it for an hour; the right tail acts', async () => {
+    const before = await dbState();
+    expect((await follow(await post(`${shared}/ack`))).text).toContain('手机号后四位不正确');
+    for (let i = 0; i < 4; i++) expect((await follow(await post(`${shared}/ack`, { verify: '1234' }))).text).toContain('手机号后四位不正确');
+    expect(await dbState()).toEqual(before);
+    // locked now, even with the right digits
+    expect((await follow(await post(`${shared}/ack`, { verify: '0001' }))).text).toContain('尝试次数过多');
+    expect(await dbState()).toEqual(before);
+    // an hour later (the lock is a Redis TTL): clear it as the TTL would
+    await sys.rt.redis.del(`${sys.prefix}:linkverify:${majorId}:${await sys.person('p01')}`);
+    expect((await follow(await post(`${shared}/handle`, { verify: '０００１', note: '已通知设备部处理' }))).text).toContain('已记录处置情况');
+    const handled = await sys.rt.prisma.alertEvent.findMany({ where: { alertId: majorId, type: 'handled' } });
+    expect(handled.map((e) => [e.actorId, e.channel])).toEqual([[await sys.person('p01'), 'link']]);
+  });
+
+  it('the binding code is shown after the tail check, never in a URL', async () => {
+    const res = await post(`${shared}/reveal`, { verify: '0001' }).expect(200);
+    expect(res.text).toMatch(/绑定 \d{6}/);
+    const wrong = await post(`${shared}/reveal`, { verify: '9999' });
+    expect(wrong.status).toBe(303);
+    expect(wrong.headers.location).not.toMatch(/\d{6}/);
+  });
+});
