@@ -556,6 +556,11 @@ export interface ConfirmInput {
   dangerManageType?: 0 | 1;
   manageClass?: number;
   majorCriterion?: number;
+  /**
+   * the risk unit, for a hazard reported without one (a chat photo, a quick report): the confirmer
+   * places it. A hazard already tied to a control measure keeps that measure's unit (400 unit_mismatch).
+   */
+  riskUnitId?: number;
   comment?: string;
 }
 
@@ -569,6 +574,18 @@ export async function confirmHazard(prisma: PrismaClient, clock: Clock, actor: A
   const h = await loadHazard(prisma, actor, hazardId);
   assertCan(h.state, 'confirm');
   await assertManages(prisma, actor, h.riskUnit);
+  let unitId = h.riskUnitId;
+  if (input.riskUnitId !== undefined && input.riskUnitId !== h.riskUnitId) {
+    const unit = await prisma.riskUnit.findFirst({ where: { id: input.riskUnitId, enterpriseId: actor.enterpriseId }, select: { id: true, headPersonId: true, departmentId: true } });
+    if (!unit) throw badRequest('unknown_unit', '风险分析单元不存在', 'risk unit not found in this enterprise');
+    if (h.controlMeasureId !== null) {
+      const m = await prisma.controlMeasure.findUniqueOrThrow({ where: { id: h.controlMeasureId }, select: { riskEvent: { select: { riskUnitId: true } } } });
+      if (m.riskEvent.riskUnitId !== unit.id) throw badRequest('unit_mismatch', '该隐患的管控措施属于其他风险分析单元', "the hazard's control measure belongs to another risk unit");
+    }
+    // placing it in a unit is managing that unit too
+    await assertManages(prisma, actor, unit);
+    unitId = unit.id;
+  }
   const now = clock.now();
   const tz = h.enterprise.timezone;
   if (!isLocalDate(input.deadlineDate)) throw badRequest('invalid_deadline', '整改期限须为 YYYY-MM-DD 日期', 'deadlineDate must be a date YYYY-MM-DD');
@@ -589,6 +606,7 @@ export async function confirmHazard(prisma: PrismaClient, clock: Clock, actor: A
   if (cp) throw violation(cp);
 
   const data = {
+    riskUnitId: unitId,
     rectifierId: input.rectifierId,
     acceptorId: input.acceptorId,
     deadlineDate: input.deadlineDate,

@@ -231,6 +231,24 @@ describe('confirmation rules', () => {
   });
 });
 
+describe('placing a hazard reported without a risk unit (a chat photo) at confirmation', () => {
+  const body = async (extra: object) => ({ rectifierId: await sys.person('p06'), acceptorId: await sys.person('p05'), deadlineDate: '2026-12-04', ...extra });
+
+  test('the confirmer sets the unit; unknown units, units the confirmer does not manage and a measure of another unit are refused', async () => {
+    const { name: _n, riskUnitId: _u, ...noUnit } = base();
+    const id = (await (await as('p07')).post('/api/v1/hazards', { ...noUnit, name: '罐区东侧围堰有积油' }).expect(201)).body.hazardId;
+    expect((await sys.rt.prisma.hazard.findUniqueOrThrow({ where: { id } })).riskUnitId).toBeNull();
+    await refused(async () => (await as('p03')).post(`/api/v1/hazards/${id}/confirm`, await body({ riskUnitId: 999999 })), 400, 'unknown_unit');
+    // 陈志强 heads RU1 (罐区), not RU2 (氯化): he may not place it in RU2
+    await refused(async () => (await as('p05')).post(`/api/v1/hazards/${id}/confirm`, await body({ riskUnitId: RU2 })), 403, 'forbidden');
+    await (await as('p03')).post(`/api/v1/hazards/${id}/confirm`, await body({ riskUnitId: RU1 })).expect(200);
+    expect((await sys.rt.prisma.hazard.findUniqueOrThrow({ where: { id } })).riskUnitId).toBe(RU1);
+
+    const withMeasure = (await (await as('p07')).post('/api/v1/hazards', { ...base(), name: '压力表检定标签脱落', controlMeasureId: CM1 }).expect(201)).body.hazardId;
+    await refused(async () => (await as('p03')).post(`/api/v1/hazards/${withMeasure}/confirm`, await body({ riskUnitId: RU2 })), 400, 'unit_mismatch');
+  });
+});
+
 describe('即查即改', () => {
   test('a 一般隐患 is reported, rectified and closed in one step, logged as its steps', async () => {
     const [before] = await uploadPhotos(sys, await sys.token('p07'));

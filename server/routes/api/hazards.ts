@@ -181,7 +181,7 @@ export function registerHazardRoutes(api: ApiRegistry): void {
     path: '/hazards/:id/confirm',
     permission: 'hazards.confirm',
     tags: ['hazards'],
-    summary: '确认隐患: level, type, source, management type, rectifier, acceptor and deadline (a local date; it ends at local midnight). A 重大隐患 needs its plan first (400 plan_required)',
+    summary: '确认隐患: level, type, source, management type, risk unit, rectifier, acceptor and deadline (a local date; it ends at local midnight). A 重大隐患 needs its plan first (400 plan_required)',
     params: idParams,
     body: z.object({
       rectifierId: id,
@@ -194,6 +194,7 @@ export function registerHazardRoutes(api: ApiRegistry): void {
       dangerManageType: level.optional().describe('0 即查即改, 1 限期整改 (default)'),
       manageClass: z.number().int().min(1).max(3).optional(),
       majorCriterion: z.number().int().min(1).max(20).optional(),
+      riskUnitId: id.optional().describe('place a hazard reported without one (e.g. from a chat photo) in its risk unit'),
       comment: text(1000).optional(),
     }),
     response: stepResult,
