@@ -524,6 +524,24 @@ export async function rejectHazard(prisma: PrismaClient, clock: Clock, actor: Ac
 }
 
 /**
+ * 删除草稿 (DELETE /hazards/:id): the person who drafted it (or an oversight role) discards a draft
+ * that was never reported — e.g. prefilled from a reading that turned out to be a misread. A draft
+ * is not in the loop (no national state, no statistics, no alerts of its own), so it is deleted with
+ * its steps. The reading it came from keeps its record and its 异常读数 alert: discarding the draft
+ * does not silence that alert (only handling, clearing or closing a reported hazard does).
+ * @throws 403 (not the drafter), 404, 409 not_a_draft
+ */
+export async function discardDraft(prisma: PrismaClient, actor: Actor, hazardId: number) {
+  const h = await loadHazard(prisma, actor, hazardId);
+  // someone else's draft does not exist for the actor (drafts are visible to their author only)
+  if (h.reporterId !== actor.personId && !isOversight(actor.roles)) throw notFound('hazard', '隐患');
+  if (h.state !== 'draft') throw conflict('not_a_draft', '只有未上报的草稿可以删除', 'only a draft that was never reported can be discarded');
+  const { count } = await prisma.hazard.deleteMany({ where: { id: h.id, state: 'draft' } });
+  if (count === 0) throw conflict('state_changed', '草稿已被上报或删除，请刷新', 'the draft was reported or discarded meanwhile');
+  return { hazardId: h.id, deleted: true };
+}
+
+/**
  * 治理方案 (PUT /hazards/:id/plan): sets or replaces the rectification plan (all of goals, measures,
  * funds 元, people, timeLimit date, safetyMeasures, emergencyMeasures — 五到位). Required before a
  * 重大隐患 is confirmed. Logged as `plan` with the plan in the step's data.

@@ -25,6 +25,7 @@ function client(sys: () => TestSystem) {
     return {
       get: (path: string) => request(sys().app.callback()).get(path).set('authorization', `Bearer ${t}`),
       post: (path: string, body: object = {}) => request(sys().app.callback()).post(path).set('authorization', `Bearer ${t}`).send(body),
+      delete: (path: string) => request(sys().app.callback()).delete(path).set('authorization', `Bearer ${t}`),
     };
   };
 }
@@ -273,4 +274,34 @@ describe('停用检修: a unit shut down for maintenance', () => {
 test('the local-time helper reads Asia/Shanghai', () => {
   expect(new Date(at('12:00'))).toEqual(T0);
   expect(at('13:00') - at('12:00')).toBe(H);
+});
+
+// ─────────────────────────────────────────────────────────────────────────────────────────────
+describe('hazard drafts from a misread', () => {
+  let sys: TestSystem;
+  const as = client(() => sys);
+  const task = async (who: string, code: string) =>
+    ((await (await as(who)).get('/api/v1/me/tasks').expect(200)).body.items as TaskItem[]).find((i) => i.task.code === code)!;
+  beforeAll(async () => {
+    sys = await createTestSystem({ now: T0 });
+    await sys.cycle();
+    sys.clock.advance(5 * MIN);
+  });
+  afterAll(async () => sys?.close());
+
+  test('a misread: the drafter may discard the draft (others may not); the abnormal-reading alert stays', async () => {
+    const t13 = await task('p07', 'T13');
+    const res = await (await as('p07')).post('/api/v1/check-records', { instanceId: t13.instanceId, result: 1, readings: [{ value: 92 }] }).expect(201);
+    expect(res.body.abnormal).toBe(true);
+    const id = res.body.hazardDraftId as number;
+    expectError(await (await as('p08')).delete(`/api/v1/hazards/${id}`), 404, 'not_found');
+    expect((await (await as('p07')).delete(`/api/v1/hazards/${id}`).expect(200)).body).toEqual({ hazardId: id, deleted: true });
+    expect(await sys.rt.prisma.hazard.count({ where: { id } })).toBe(0);
+    const alert = await sys.rt.prisma.alert.findUniqueOrThrow({ where: { id: res.body.abnormalAlertId } });
+    expect(alert.state).not.toBe('cleared');
+    // a reported hazard is not a draft
+    const reported = (await (await as('p07')).post('/api/v1/hazards', { name: '甲醇罐区呼吸阀结霜', dangerSrc: 1, hazardDangerType: 7 }).expect(201)).body.hazardId;
+    expectError(await (await as('p07')).delete(`/api/v1/hazards/${reported}`), 409, 'not_a_draft');
+  });
+
 });

@@ -9,7 +9,7 @@ import { dateRangeQuery, pageQuery } from './paging';
 import { HAZARD_STATES } from '../../domain/hazard-state';
 import { DANGER_LEVEL_NAMES, DANGER_MANAGE_TYPE_NAMES, DANGER_SRC_NAMES, HAZARD_CATEGORY_NAMES, HAZARD_DANGER_TYPE_NAMES, hazardPlanSchema, MANAGE_CLASS_NAMES } from '../../domain/hazard-rules';
 import { MAJOR_CRITERIA } from '../../domain/major-criteria';
-import { acceptHazard, confirmHazard, quickFixHazard, rectifyHazard, rejectHazard, reportDraft, reportHazard, sendBackHazard, setHazardPlan } from '../../services/hazards';
+import { acceptHazard, confirmHazard, discardDraft, quickFixHazard, rectifyHazard, rejectHazard, reportDraft, reportHazard, sendBackHazard, setHazardPlan } from '../../services/hazards';
 import { approveExtension, rejectExtension, requestExtension } from '../../services/hazard-extensions';
 import { getHazardView, listHazards } from '../../services/hazard-queries';
 import { CLIENT_REQUEST_ID_MAX } from '../../../miniprogram/shared/contract';
@@ -163,6 +163,16 @@ export function registerHazardRoutes(api: ApiRegistry): void {
     body: z.object({ comment: text(1000) }),
     response: stepResult,
     handler: ({ deps, actor, params, body }) => rejectHazard(deps.prisma, deps.clock, actor, params.id, body),
+  });
+
+  api.add({
+    method: 'delete',
+    path: '/hazards/:id',
+    permission: 'hazards.report',
+    tags: ['hazards'],
+    summary: '删除草稿: the drafter (or an oversight role) discards a draft never reported; the reading it came from keeps its alert',
+    params: idParams,
+    handler: ({ deps, actor, params }) => discardDraft(deps.prisma, actor, params.id),
   });
 
   api.add({
