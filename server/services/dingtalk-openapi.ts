@@ -7,6 +7,7 @@
  *   is cached in Redis, shared by every process of the install, until {@link TOKEN_MARGIN_MS} before
  *   it expires; a call refused for the token (HTTP 401 / code `InvalidAuthentication`) drops the
  *   cached token, fetches a new one and retries once (platforms expire tokens early, design.md).
+ *   Concurrent fetches collapse into one, in a process and across processes (./shared-token.ts).
  * - `POST {api}/v1.0/robot/groupMessages/send` `{msgKey, msgParam (JSON string), openConversationId,
  *   robotCode}` → `{processQueryKey}`: a message into a group the robot is in
  *   (https://open.dingtalk.com/document/orgapp/the-robot-sends-a-group-message).
@@ -21,6 +22,7 @@
 import type { Redis } from 'ioredis';
 import type { DingtalkAppConfig } from '../config';
 import type { Logger } from '../logger';
+import { SharedToken } from './shared-token';
 
 /** The cached token is dropped this long before DingTalk says it expires (ms). */
 export const TOKEN_MARGIN_MS = 5 * 60_000;
@@ -72,14 +74,18 @@ function isThrottle(status: number, code: string): boolean {
 export class DingtalkOpenApi {
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
+  private readonly shared: SharedToken;
 
   constructor(private readonly d: DingtalkOpenApiDeps) {
     this.fetchImpl = d.fetch ?? fetch;
     this.timeoutMs = d.timeoutMs ?? DEFAULT_OPENAPI_TIMEOUT_MS;
-  }
-
-  private get tokenKey(): string {
-    return `${this.d.redisPrefix}:dingtalk:token:${this.d.config.appKey}`;
+    this.shared = new SharedToken({
+      redis: d.redis,
+      key: `${d.redisPrefix}:dingtalk:token:${d.config.appKey}`,
+      fetch: () => this.fetchAccessToken(),
+      // a token that lives less than the margin is used for the calls waiting for it only
+      marginMs: () => TOKEN_MARGIN_MS,
+    });
   }
 
   /**
@@ -88,24 +94,22 @@ export class DingtalkOpenApi {
    * @throws Error when DingTalk refuses the app's credentials or cannot be reached
    */
   async accessToken(force = false): Promise<string> {
-    if (!force) {
-      const cached = await this.d.redis.get(this.tokenKey);
-      if (cached) return cached;
-    }
+    if (!force) return this.shared.get();
+    return this.shared.refresh(await this.d.redis.get(this.shared.key));
+  }
+
+  /** Drops the cached token (after DingTalk refused it). */
+  async forgetToken(): Promise<void> {
+    await this.shared.drop();
+  }
+
+  private async fetchAccessToken(): Promise<{ token: string; lifetimeMs: number }> {
     const r = await this.post('/v1.0/oauth2/accessToken', { appKey: this.d.config.appKey, appSecret: this.d.config.appSecret });
     if (!r.ok) throw new Error(`dingtalk accessToken: ${r.error}`);
     const token = r.json.accessToken;
     const expireIn = Number(r.json.expireIn);
     if (typeof token !== 'string' || !token) throw new Error(`dingtalk accessToken: no accessToken in ${JSON.stringify(r.json).slice(0, 200)}`);
-    const ttl = Number.isFinite(expireIn) && expireIn > 0 ? expireIn * 1000 - TOKEN_MARGIN_MS : 0;
-    // a token that lives less than the margin is used for this call only
-    if (ttl >= 1000) await this.d.redis.set(this.tokenKey, token, 'PX', ttl);
-    return token;
-  }
-
-  /** Drops the cached token (after DingTalk refused it). */
-  async forgetToken(): Promise<void> {
-    await this.d.redis.del(this.tokenKey);
+    return { token, lifetimeMs: Number.isFinite(expireIn) && expireIn > 0 ? expireIn * 1000 : 0 };
   }
 
   /**
@@ -127,23 +131,13 @@ export class DingtalkOpenApi {
   }
 
   /** A call with the token header; on a token refusal: new token, one retry. */
-  private async authed(path: string, body: unknown): Promise<OpenApiResult> {
-    let token: string;
-    try {
-      token = await this.accessToken();
-    } catch (e) {
-      return { ok: false, error: (e as Error).message };
-    }
-    const first = await this.post(path, body, token);
-    if (first.ok || first.status === undefined || !isTokenError(first.status, first.code ?? '')) return first;
-    this.d.log.info({ path, code: first.code }, 'dingtalk token refused; fetching a new one and retrying once');
-    await this.forgetToken();
-    try {
-      token = await this.accessToken(true);
-    } catch (e) {
-      return { ok: false, error: (e as Error).message };
-    }
-    return this.post(path, body, token);
+  private authed(path: string, body: unknown): Promise<OpenApiResult> {
+    return this.shared.call<OpenApiResult>({
+      attempt: (token) => this.post(path, body, token),
+      refused: (r) => !r.ok && r.status !== undefined && isTokenError(r.status, r.code ?? ''),
+      onRefused: (r) => this.d.log.info({ path, code: r.ok ? undefined : r.code }, 'dingtalk token refused; fetching a new one and retrying once'),
+      tokenFailed: (e) => ({ ok: false, error: (e as Error).message }),
+    });
   }
 
   private async post(path: string, body: unknown, token?: string): Promise<OpenApiResult> {

@@ -11,19 +11,20 @@
  *   `<REDIS_PREFIX>:wechat:token:<hash of appid+secret>` and expires there before WeChat's
  *   `expires_in` (5 min early; 10 % for short ones), so a new one is fetched in the handover window
  *   where WeChat keeps both valid.
- * - Concurrent refreshes collapse into one call: in one process through a shared promise, across
- *   processes through a short Redis lock (the others wait for the token to appear).
- * - A call answered 40001 / 42001 / 40014 (token invalid, expired, or not the latest) refreshes and
- *   is retried ONCE. When stable_token then still answers the token WeChat just refused, one
- *   `force_refresh: true` is made — at most one per 30 s across instances (WeChat allows 20 a day,
- *   ≥ 30 s apart).
+ * - Concurrent refreshes collapse into one call, in one process and across processes: the cache,
+ *   single flight and lock are ./shared-token.ts.
+ * - A call answered 40001 / 42001 / 40014 (token invalid, expired, or not the latest) drops the
+ *   token, refreshes and is retried ONCE. When stable_token then still answers the token WeChat
+ *   just refused, one `force_refresh: true` is made — at most one per 30 s across instances
+ *   (WeChat allows 20 a day, ≥ 30 s apart).
  * - 40013 (invalid appid), 40125 (invalid appsecret), 40164 (server IP not on the 白名单) are
  *   permanent: retrying cannot help.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 import { postRobotJson } from '../channels/wecom-robot';
+import { SharedToken } from './shared-token';
 
 /** Errcodes after which the token is refreshed and the call retried once. */
 export const WECHAT_TOKEN_ERRCODES: readonly number[] = [40001, 42001, 40014];
@@ -43,8 +44,6 @@ export const WECHAT_FREQ_BLOCK_MS = 60_000;
 export const WECHAT_API_TIMEOUT_MS = 10_000;
 /** Minimum spacing of force_refresh calls across instances (ms; WeChat: ≥ 30 s apart, ≤ 20 a day). */
 const FORCE_REFRESH_SPACING_MS = 30_000;
-const REFRESH_LOCK_MS = 10_000;
-const REFRESH_WAIT_MS = 3_000;
 
 export interface WechatApiOptions {
   appId: string;
@@ -79,15 +78,11 @@ export class WechatTokenError extends Error {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
 export class WechatApi {
   readonly appId: string;
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
-  private readonly key: string;
-  private inflight: Promise<string> | null = null;
+  private readonly shared: SharedToken;
   /** stable_token calls made by this process (observability, tests) */
   stableTokenCalls = 0;
 
@@ -96,7 +91,20 @@ export class WechatApi {
     this.fetchImpl = o.fetch ?? fetch;
     this.timeoutMs = o.timeoutMs ?? WECHAT_API_TIMEOUT_MS;
     const app = createHash('sha256').update(`${o.appId}\n${o.secret}`).digest('hex').slice(0, 24);
-    this.key = `${o.prefix}:wechat:token:${app}`;
+    const key = `${o.prefix}:wechat:token:${app}`;
+    this.shared = new SharedToken({
+      redis: o.redis,
+      key,
+      fetch: async (stale) => {
+        let got = await this.stableToken(false);
+        // WeChat refused this very token, yet stable_token still hands it out: force a new one (spaced)
+        if (stale && got.token === stale && (await o.redis.set(`${key}:force`, '1', 'PX', FORCE_REFRESH_SPACING_MS, 'NX')) === 'OK') {
+          this.o.log?.warn('WeChat refused the stable access token it still hands out; force_refresh');
+          got = await this.stableToken(true);
+        }
+        return { token: got.token, lifetimeMs: got.expiresIn * 1000 };
+      },
+    });
   }
 
   /**
@@ -119,50 +127,17 @@ export class WechatApi {
   }
 
   /** The cached token, or a fresh one. @throws WechatTokenError */
-  async token(): Promise<string> {
-    return (await this.o.redis.get(this.key)) ?? this.refresh(null);
+  token(): Promise<string> {
+    return this.shared.get();
   }
 
   /**
-   * A token other than `stale` (one WeChat just refused): another caller's, else a fresh one.
+   * A token other than `stale` (one WeChat just refused, dropped from the cache): another
+   * caller's, else a fresh one.
    * @throws WechatTokenError
    */
   refresh(stale: string | null): Promise<string> {
-    this.inflight ??= this.doRefresh(stale).finally(() => {
-      this.inflight = null;
-    });
-    return this.inflight;
-  }
-
-  private async doRefresh(stale: string | null): Promise<string> {
-    const redis = this.o.redis;
-    const current = await redis.get(this.key);
-    if (current && current !== stale) return current;
-    const lockKey = `${this.key}:lock`;
-    const me = randomBytes(8).toString('hex');
-    const locked = (await redis.set(lockKey, me, 'PX', REFRESH_LOCK_MS, 'NX')) === 'OK';
-    if (!locked) {
-      for (let waited = 0; waited < REFRESH_WAIT_MS; waited += 100) {
-        await sleep(100);
-        const t = await redis.get(this.key);
-        if (t && t !== stale) return t;
-      }
-    }
-    try {
-      const again = await redis.get(this.key);
-      if (again && again !== stale) return again;
-      let got = await this.stableToken(false);
-      // WeChat refused this very token, yet stable_token still hands it out: force a new one (spaced)
-      if (stale && got.token === stale && (await redis.set(`${this.key}:force`, '1', 'PX', FORCE_REFRESH_SPACING_MS, 'NX')) === 'OK') {
-        this.o.log?.warn('WeChat refused the stable access token it still hands out; force_refresh');
-        got = await this.stableToken(true);
-      }
-      const ttlMs = Math.max(1000, got.expiresIn * 1000 - Math.min(300_000, got.expiresIn * 100));
-      await redis.set(this.key, got.token, 'PX', ttlMs);
-      return got.token;
-    } finally {
-      if (locked) await redis.eval(UNLOCK, 1, lockKey, me).catch(() => undefined);
-    }
+    return this.shared.refresh(stale);
   }
 
   private async stableToken(forceRefresh: boolean): Promise<{ token: string; expiresIn: number }> {
@@ -195,24 +170,16 @@ export class WechatApi {
    * @returns never throws for platform or network answers
    */
   async post(path: string, body: unknown): Promise<WechatCallResult> {
-    let token: string;
-    try {
-      token = await this.token();
-    } catch (e) {
-      return tokenFailure(e);
-    }
-    let res = await this.postOnce(path, token, body);
-    if (!res.ok && res.errcode !== undefined && WECHAT_TOKEN_ERRCODES.includes(res.errcode)) {
-      this.o.log?.info({ errcode: res.errcode, path }, 'WeChat refused the access token; refreshing and retrying once');
-      try {
-        token = await this.refresh(token);
-      } catch (e) {
-        return tokenFailure(e);
-      }
-      res = await this.postOnce(path, token, body);
-      if (!res.ok && res.errcode !== undefined && WECHAT_TOKEN_ERRCODES.includes(res.errcode)) return { ...res, permanent: false };
-    }
-    return res;
+    return this.shared.call<WechatCallResult>({
+      attempt: async (token, retry) => {
+        const res = await this.postOnce(path, token, body);
+        // refused again right after a refresh: transient, never permanent
+        return retry && isWechatTokenError(res) ? { ...res, permanent: false } : res;
+      },
+      refused: isWechatTokenError,
+      onRefused: (r) => this.o.log?.info({ errcode: r.ok ? undefined : r.errcode, path }, 'WeChat refused the access token; refreshing and retrying once'),
+      tokenFailed: tokenFailure,
+    });
   }
 
   private async postOnce(path: string, token: string, body: unknown): Promise<WechatCallResult> {
@@ -247,6 +214,8 @@ export class WechatApi {
     return { ok: false, error: `HTTP ${status}, not a JSON object: ${raw.slice(0, 200)}` };
   }
 }
+
+const isWechatTokenError = (r: WechatCallResult): boolean => !r.ok && r.errcode !== undefined && WECHAT_TOKEN_ERRCODES.includes(r.errcode);
 
 function tokenFailure(e: unknown): WechatCallResult {
   if (e instanceof WechatTokenError) {

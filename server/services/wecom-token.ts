@@ -7,17 +7,17 @@
  * - One token per app (corp id + secret), kept in Redis under `<REDIS_PREFIX>:wecom:token:<hash>`
  *   so every instance shares it (gettoken is rate-limited; the hash keeps the secret out of key
  *   names). It expires from Redis a little before WeCom's `expires_in` (7200 s → cached 6900 s).
- * - WeCom may invalidate a token early: a call answered 40014 / 42001 / 41001 refreshes the token
- *   and is retried ONCE. Concurrent refreshes collapse into one gettoken call: in one process
- *   through a shared promise, across processes through a short Redis lock (the others wait for the
- *   new token to appear).
+ * - WeCom may invalidate a token early: a call answered 40014 / 42001 / 41001 drops the token,
+ *   refreshes it and is retried ONCE. Concurrent refreshes collapse into one gettoken call (in one
+ *   process and across processes): the cache, single flight and lock are ./shared-token.ts.
  * - 40001 (wrong secret), 40013 (wrong corp id), 60020 (server IP not in the app's 企业可信IP) are
  *   permanent: retrying cannot help and repeated wrong secrets can get the IP blocked (doc 90313).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 import { postRobotJson } from '../channels/wecom-robot';
+import { SharedToken } from './shared-token';
 
 /** Token errors after which the token is refreshed and the call retried once (protocols.md §2.1). */
 export const WECOM_TOKEN_ERRCODES: readonly number[] = [40014, 42001, 41001];
@@ -33,10 +33,6 @@ export const WECOM_CREDENTIAL_ERRORS: Readonly<Record<number, string>> = {
 export const WECOM_API_FREQ_BLOCK_MS = 60_000;
 /** Per-request HTTP timeout (ms). */
 export const WECOM_API_TIMEOUT_MS = 10_000;
-/** How long a process may hold the cross-process refresh lock (ms). */
-const REFRESH_LOCK_MS = 10_000;
-/** How long a process waits for another one's refresh before fetching itself (ms). */
-const REFRESH_WAIT_MS = 3_000;
 
 export interface WecomApiOptions {
   corpId: string;
@@ -69,17 +65,11 @@ export class WecomTokenError extends Error {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Deletes the lock only if it is still ours. */
-const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
 export class WecomApi {
   readonly corpId: string;
   private readonly fetchImpl: typeof fetch;
   private readonly timeoutMs: number;
-  private readonly key: string;
-  private inflight: Promise<string> | null = null;
+  private readonly shared: SharedToken;
   /** gettoken calls made by this process (observability, tests) */
   gettokenCalls = 0;
 
@@ -88,56 +78,31 @@ export class WecomApi {
     this.fetchImpl = o.fetch ?? fetch;
     this.timeoutMs = o.timeoutMs ?? WECOM_API_TIMEOUT_MS;
     const app = createHash('sha256').update(`${o.corpId}\n${o.secret}`).digest('hex').slice(0, 24);
-    this.key = `${o.prefix}:wecom:token:${app}`;
+    this.shared = new SharedToken({
+      redis: o.redis,
+      key: `${o.prefix}:wecom:token:${app}`,
+      fetch: async () => {
+        const { token, expiresIn } = await this.gettoken();
+        return { token, lifetimeMs: expiresIn * 1000 };
+      },
+    });
   }
 
   /**
    * The cached token, or a fresh one.
    * @throws WecomTokenError (permanent for 40001 / 40013 / 60020)
    */
-  async token(): Promise<string> {
-    const cached = await this.o.redis.get(this.key);
-    return cached ?? this.refresh(null);
+  token(): Promise<string> {
+    return this.shared.get();
   }
 
   /**
-   * A token other than `stale` (the one WeCom just refused): the one another caller already got,
-   * else a new one from gettoken. Concurrent calls share one gettoken.
+   * A token other than `stale` (the one WeCom just refused, dropped from the cache): the one
+   * another caller already got, else a new one from gettoken. Concurrent calls share one gettoken.
    * @throws WecomTokenError
    */
   refresh(stale: string | null): Promise<string> {
-    this.inflight ??= this.doRefresh(stale).finally(() => {
-      this.inflight = null;
-    });
-    return this.inflight;
-  }
-
-  private async doRefresh(stale: string | null): Promise<string> {
-    const redis = this.o.redis;
-    const current = await redis.get(this.key);
-    if (current && current !== stale) return current;
-    const lockKey = `${this.key}:lock`;
-    const me = randomBytes(8).toString('hex');
-    const locked = (await redis.set(lockKey, me, 'PX', REFRESH_LOCK_MS, 'NX')) === 'OK';
-    if (!locked) {
-      // another instance is fetching: take its token when it appears
-      for (let waited = 0; waited < REFRESH_WAIT_MS; waited += 100) {
-        await sleep(100);
-        const t = await redis.get(this.key);
-        if (t && t !== stale) return t;
-      }
-    }
-    try {
-      const again = await redis.get(this.key);
-      if (again && again !== stale) return again;
-      const { token, expiresIn } = await this.gettoken();
-      // a little before WeCom's expiry: 5 min early for the usual 7200 s, 10 % for short ones
-      const ttlMs = Math.max(1000, expiresIn * 1000 - Math.min(300_000, expiresIn * 100));
-      await redis.set(this.key, token, 'PX', ttlMs);
-      return token;
-    } finally {
-      if (locked) await redis.eval(UNLOCK, 1, lockKey, me).catch(() => undefined);
-    }
+    return this.shared.refresh(stale);
   }
 
   private async gettoken(): Promise<{ token: string; expiresIn: number }> {
@@ -179,24 +144,16 @@ export class WecomApi {
    * @returns never throws for platform or network answers
    */
   async post(path: string, body: unknown): Promise<WecomCallResult> {
-    let token: string;
-    try {
-      token = await this.token();
-    } catch (e) {
-      return tokenFailure(e);
-    }
-    let res = await this.postOnce(path, token, body);
-    if (!res.ok && res.errcode !== undefined && WECOM_TOKEN_ERRCODES.includes(res.errcode)) {
-      this.o.log?.info({ errcode: res.errcode, path }, 'WeCom refused the access token; refreshing and retrying once');
-      try {
-        token = await this.refresh(token);
-      } catch (e) {
-        return tokenFailure(e);
-      }
-      res = await this.postOnce(path, token, body);
-      if (!res.ok && res.errcode !== undefined && WECOM_TOKEN_ERRCODES.includes(res.errcode)) return { ...res, permanent: false };
-    }
-    return res;
+    return this.shared.call<WecomCallResult>({
+      attempt: async (token, retry) => {
+        const res = await this.postOnce(path, token, body);
+        // refused again right after a refresh: transient, never permanent
+        return retry && isWecomTokenError(res) ? { ...res, permanent: false } : res;
+      },
+      refused: isWecomTokenError,
+      onRefused: (r) => this.o.log?.info({ errcode: r.ok ? undefined : r.errcode, path }, 'WeCom refused the access token; refreshing and retrying once'),
+      tokenFailed: tokenFailure,
+    });
   }
 
   private async postOnce(path: string, token: string, body: unknown): Promise<WecomCallResult> {
@@ -212,6 +169,8 @@ export class WecomApi {
     return { ok: false, errcode, error: `errcode ${errcode}: ${String(errmsg ?? '')}`.slice(0, 500), ...classifyWecomAppErrcode(errcode) };
   }
 }
+
+const isWecomTokenError = (r: WecomCallResult): boolean => !r.ok && r.errcode !== undefined && WECOM_TOKEN_ERRCODES.includes(r.errcode);
 
 function tokenFailure(e: unknown): WecomCallResult {
   if (e instanceof WecomTokenError) {
