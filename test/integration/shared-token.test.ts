@@ -42,18 +42,20 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
+type Answer = { ok: true; token: string; retry: boolean } | { ok: false; refused: true; retry: boolean } | { ok: false; tokenError: string };
+
 /** A platform call that refuses every token in `refused`. */
 function platform(refused: Set<string>) {
   const seen: string[] = [];
   return {
     seen,
     call: {
-      attempt: async (token: string, retry: boolean) => {
+      attempt: async (token: string, retry: boolean): Promise<Answer> => {
         seen.push(token);
-        return refused.has(token) ? { ok: false as const, refused: true, retry } : { ok: true as const, token, retry };
+        return refused.has(token) ? { ok: false, refused: true, retry } : { ok: true, token, retry };
       },
-      refused: (r: { ok: boolean }) => !r.ok,
-      tokenFailed: (e: unknown) => ({ ok: false as const, tokenError: (e as Error).message }),
+      refused: (r: Answer) => !r.ok && 'refused' in r,
+      tokenFailed: (e: unknown): Answer => ({ ok: false, tokenError: (e as Error).message }),
     },
   };
 }
