@@ -41,7 +41,7 @@
 import { existsSync, readFileSync } from 'fs';
 import path from 'path';
 import { z } from 'zod';
-import { Prisma, type PrismaClient } from '../server/db';
+import { Prisma, sameStoredValue, type PrismaClient } from '../server/db';
 import { DEFAULT_POLICIES, ALERT_KINDS } from '../server/domain/escalation';
 import { PERSON_ROLES, type PersonRole } from '../server/domain/roles';
 import { taskStartAnchor, validateSchedule, type CycleUnit } from '../server/domain/cycles';
@@ -553,26 +553,12 @@ class Tally {
   }
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
-  if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
-  if (a instanceof Date || b instanceof Date) return new Date(a as Date).getTime() === new Date(b as Date).getTime();
-  if (Prisma.Decimal.isDecimal(a) || Prisma.Decimal.isDecimal(b)) {
-    try {
-      return new Prisma.Decimal(String(a)).equals(new Prisma.Decimal(String(b)));
-    } catch {
-      return false;
-    }
-  }
-  if (typeof a === 'object' || typeof b === 'object') return JSON.stringify(a) === JSON.stringify(b);
-  return a === b;
-}
-
 /** The fields of `desired` whose value differs from `row`, or null when none does. */
 function changedFields<D extends object>(row: object, desired: D): Partial<D> | null {
   const out: Partial<D> = {};
   let any = false;
   for (const k of Object.keys(desired) as (keyof D)[]) {
-    if (!sameValue((row as Record<keyof D, unknown>)[k], desired[k])) {
+    if (!sameStoredValue((row as Record<keyof D, unknown>)[k], desired[k])) {
       out[k] = desired[k];
       any = true;
     }

@@ -7,7 +7,7 @@
  * Pool size and connect timeout are set explicitly: the adapter's defaults changed in Prisma 7.
  */
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
-import { PrismaClient } from './generated/prisma/client';
+import { Prisma, PrismaClient } from './generated/prisma/client';
 import { parseDatabaseUrl } from './db-url';
 
 export { parseDatabaseUrl } from './db-url';
@@ -38,4 +38,24 @@ export function createPrisma(opts: DbOptions): PrismaClient {
     initSql: ["SET time_zone = '+00:00'", 'SET NAMES utf8mb4'],
   });
   return new PrismaClient({ adapter });
+}
+
+/**
+ * Whether a value read from a row equals the value about to be written, as the database stores
+ * it: null and undefined alike, Dates by instant, Decimals by value (also against a number or
+ * string), JSON values by their serialisation, anything else by `===`. For writing only the fields
+ * that changed, so `updatedAt` moves on a real change only (three lists, seed).
+ */
+export function sameStoredValue(a: unknown, b: unknown): boolean {
+  if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
+  if (a instanceof Date || b instanceof Date) return new Date(a as Date).getTime() === new Date(b as Date).getTime();
+  if (Prisma.Decimal.isDecimal(a) || Prisma.Decimal.isDecimal(b)) {
+    try {
+      return new Prisma.Decimal(String(a)).equals(new Prisma.Decimal(String(b)));
+    } catch {
+      return false;
+    }
+  }
+  if (typeof a === 'object' || typeof b === 'object') return JSON.stringify(a) === JSON.stringify(b);
+  return a === b;
 }

@@ -16,7 +16,7 @@
  * - Writes that change nothing do not touch the row (no `updatedAt` churn) — the Excel import
  *   (lists-excel.ts) relies on the same write functions.
  */
-import { Prisma, type PrismaClient } from '../db';
+import { Prisma, sameStoredValue, type PrismaClient } from '../db';
 import type { Clock } from '../clock';
 import { AppError, conflict, notFound } from '../errors';
 import type { Actor } from './alert-actions';
@@ -214,25 +214,12 @@ const dec = (v: number | null | undefined, places: number): Prisma.Decimal | nul
 
 // ───────────────────────────── change detection ─────────────────────────────
 
-function sameValue(a: unknown, b: unknown): boolean {
-  if (a === null || a === undefined || b === null || b === undefined) return (a ?? null) === (b ?? null);
-  if (a instanceof Date || b instanceof Date) return new Date(a as Date).getTime() === new Date(b as Date).getTime();
-  if (Prisma.Decimal.isDecimal(a) || Prisma.Decimal.isDecimal(b)) {
-    try {
-      return new Prisma.Decimal(String(a)).equals(new Prisma.Decimal(String(b)));
-    } catch {
-      return false;
-    }
-  }
-  return a === b;
-}
-
 /** The fields of `desired` that differ from `row` (empty object: nothing to write). */
 export function changedFields<D extends object>(row: object, desired: D): Partial<D> {
   const out: Partial<D> = {};
   for (const k of Object.keys(desired) as (keyof D)[]) {
     if (desired[k] === undefined) continue;
-    if (!sameValue((row as Record<keyof D, unknown>)[k], desired[k])) out[k] = desired[k];
+    if (!sameStoredValue((row as Record<keyof D, unknown>)[k], desired[k])) out[k] = desired[k];
   }
   return out;
 }
