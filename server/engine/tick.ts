@@ -15,16 +15,15 @@
 import { Prisma, type PrismaClient } from '../db';
 import type { Clock } from '../clock';
 import type { Logger } from '../logger';
-import { hazardDueSoonAt, isLateEntry, parsePolicy, planFiring, type AlertKind, type EscalationPolicyData } from '../domain/escalation';
-import type { RoleHolders } from '../domain/recipients';
+import { parsePolicy, planFiring, type AlertKind } from '../domain/escalation';
 import { renderAlertMessage, type AlertDetail } from '../domain/render';
 import { isLiveDestination, routeRecipients, type PersonalChannel, type RoutableDestination } from '../domain/routing';
 import { RECIPIENT_ROLE_NAMES, type RecipientRole } from '../domain/roles';
 import type { MessageRecipient } from '../domain/message';
-import { clearAlertsFor, loadPolicy, openAlert, type AlertRecipients } from '../services/alerts';
-import { loadHazardSubject, loadRoleHolders, loadTaskSubject } from '../services/subjects';
-import { OPEN_HAZARD_STATES } from '../domain/hazard-state';
+import { decideHazard, decideInstance, missedCountAfter, netAlertChange, type AlertStep, type OpenIntent } from '../domain/scan';
 import { isSuspendedBy } from '../domain/shutdown';
+import { clearAlertsOf, insertAlertEvents, loadPolicies, openAlerts, type AlertRecipients, type ClearTarget } from '../services/alerts';
+import { loadHazardSubjects, loadRoleHoldersOf, loadTaskSubjects, type HazardSubject } from '../services/subjects';
 
 type Tx = Prisma.TransactionClient;
 
@@ -118,26 +117,8 @@ export function isRetryableDbError(e: unknown): boolean {
 
 const TX = { timeout: 60_000, maxWait: 10_000 } as const;
 
-/** Per-transaction caches: one lookup per enterprise/kind/task, not per row. */
-class BatchCache {
-  private policies = new Map<string, EscalationPolicyData>();
-  private holders = new Map<number, RoleHolders>();
-  private zones = new Map<number, string>();
-  constructor(private tx: Tx) {}
-  async timezone(enterpriseId: number) {
-    if (!this.zones.has(enterpriseId)) this.zones.set(enterpriseId, (await this.tx.enterprise.findUniqueOrThrow({ where: { id: enterpriseId }, select: { timezone: true } })).timezone);
-    return this.zones.get(enterpriseId)!;
-  }
-  async policy(enterpriseId: number, kind: AlertKind) {
-    const k = `${enterpriseId}:${kind}`;
-    if (!this.policies.has(k)) this.policies.set(k, await loadPolicy(this.tx, enterpriseId, kind));
-    return this.policies.get(k)!;
-  }
-  async roleHolders(enterpriseId: number) {
-    if (!this.holders.has(enterpriseId)) this.holders.set(enterpriseId, await loadRoleHolders(this.tx, enterpriseId));
-    return this.holders.get(enterpriseId)!;
-  }
-}
+/** How the engine clears: the condition ended, seen by the scheduler. */
+const engineClear = (now: Date) => ({ now, clearKind: 'condition_ended' as const, channel: 'engine' });
 
 async function claim(tx: Tx, table: 'CheckTaskInstance' | 'Hazard', now: Date, batch: number): Promise<number[]> {
   const rows = await tx.$queryRaw<Array<{ id: number | bigint }>>(
@@ -146,77 +127,118 @@ async function claim(tx: Tx, table: 'CheckTaskInstance' | 'Hazard', now: Date, b
   return rows.map((r) => Number(r.id));
 }
 
+/*
+ * The scan phases work a claimed batch as a set: load the rows and what they need in a few
+ * queries, decide per row with the pure rules of server/domain/scan.ts, then write for the whole
+ * batch — state updates as one UPDATE … JOIN, the alerts to clear and to open through
+ * clearAlertsOf / openAlerts (a few multi-row statements). A batch costs about the same number of
+ * round trips whether it holds 1 row or 500.
+ */
+
 // ───────────────────────────── phase 1: task instances ─────────────────────────────
+
+const instanceInclude = {
+  checkTask: { select: { enterpriseId: true, enabled: true, enterprise: { select: { timezone: true } }, controlMeasure: { select: { riskEvent: { select: { riskUnitId: true } } } } } },
+} as const;
+type ScannedInstance = Prisma.CheckTaskInstanceGetPayload<{ include: typeof instanceInclude }>;
 
 async function scanInstances(d: TickDeps, now: Date): Promise<{ claimed: number; full: boolean }> {
   return d.prisma.$transaction(async (tx) => {
     const ids = await claim(tx, 'CheckTaskInstance', now, d.batch);
     if (ids.length === 0) return { claimed: 0, full: false };
-    const cache = new BatchCache(tx);
-    const instances = await tx.checkTaskInstance.findMany({
-      where: { id: { in: ids } },
-      orderBy: [{ checkTaskId: 'asc' }, { endAt: 'asc' }],
-      include: {
-        checkTask: { select: { enterpriseId: true, enabled: true, enterprise: { select: { timezone: true } }, controlMeasure: { select: { riskEvent: { select: { riskUnitId: true } } } } } },
-      },
-    });
+    // window order within a task: the steps on a task's alerts are taken in the order of its windows
+    const instances = await tx.checkTaskInstance.findMany({ where: { id: { in: ids } }, orderBy: [{ checkTaskId: 'asc' }, { endAt: 'asc' }], include: instanceInclude });
     const unitIds = [...new Set(instances.map((i) => i.checkTask.controlMeasure?.riskEvent.riskUnitId).filter((x): x is number => x != null))];
     const shutdowns = unitIds.length ? await tx.riskUnitShutdown.findMany({ where: { riskUnitId: { in: unitIds } } }) : [];
-    const subjects = new Map<number, Awaited<ReturnType<typeof loadTaskSubject>>>();
-    const subjectOf = async (taskId: number) => {
-      if (!subjects.has(taskId)) subjects.set(taskId, await loadTaskSubject(tx, taskId));
-      return subjects.get(taskId)!;
-    };
 
+    const updates: Array<{ id: number; state: string | null; nextCheckAt: Date | null }> = [];
+    /** per (kind, task): the steps its instances take on that alert, in window order */
+    const onAlert = new Map<string, { kind: AlertKind; taskId: number; steps: Array<AlertStep<{ inst: ScannedInstance; conditionStartAt: Date }>> }>();
+    const stepsOn = (kind: AlertKind, taskId: number) => {
+      const k = `${kind}:${taskId}`;
+      if (!onAlert.has(k)) onAlert.set(k, { kind, taskId, steps: [] });
+      return onAlert.get(k)!.steps;
+    };
     for (const inst of instances) {
-      const task = inst.checkTask;
-      const unitId = task.controlMeasure?.riskEvent.riskUnitId;
+      const unitId = inst.checkTask.controlMeasure?.riskEvent.riskUnitId;
       const suspended = unitId != null && isSuspendedBy(inst, shutdowns.filter((s) => s.riskUnitId === unitId));
-      if (inst.state !== 'pending' || !task.enabled || suspended) {
-        await tx.checkTaskInstance.updateMany({ where: { id: inst.id }, data: { nextCheckAt: null, ...(inst.state === 'pending' && suspended ? { state: 'suspended' } : {}) } });
-        // A reminder already sent for this window ends with it (unit shut down / task disabled after
-        // the due-soon moment). Left open, it also swallowed the next window's reminder: openAlert
-        // found the stale open alert and sent nothing.
-        if (inst.state === 'pending') {
-          await clearAlertsFor(tx, { subjectType: 'check_task', subjectId: inst.checkTaskId, kinds: ['task_due_soon'], now, clearKind: 'condition_ended', reason: suspended ? '风险单元停用检修，排查任务暂停' : '排查任务已停用', channel: 'engine' });
-        }
-        continue;
-      }
-      const subject = await subjectOf(inst.checkTaskId);
-      const holders = await cache.roleHolders(task.enterpriseId);
-      const tz = task.enterprise.timezone;
-      const detail: AlertDetail = {
-        type: 'task',
-        tz,
-        taskCode: subject.task.code,
-        taskContent: subject.task.content,
-        unitName: subject.unitName,
-        postName: subject.task.post?.name ?? null,
-        assigneeName: subject.task.person?.name ?? null,
-        windowStart: inst.startAt.toISOString(),
-        windowEnd: inst.endAt.toISOString(),
-        instanceId: inst.id,
-        missedCount: 1,
-      };
-      const base = { enterpriseId: task.enterpriseId, subjectType: 'check_task' as const, subjectId: inst.checkTaskId, people: subject.people, holders, now };
-      if (now < inst.endAt) {
-        await openAlert(tx, { ...base, kind: 'task_due_soon', detail, conditionStartAt: inst.nextCheckAt ?? now, policy: await cache.policy(task.enterpriseId, 'task_due_soon') });
-        await tx.checkTaskInstance.updateMany({ where: { id: inst.id }, data: { nextCheckAt: inst.endAt } });
-      } else {
-        await tx.checkTaskInstance.updateMany({ where: { id: inst.id }, data: { state: 'missed', nextCheckAt: null } });
-        await clearAlertsFor(tx, { subjectType: 'check_task', subjectId: inst.checkTaskId, kinds: ['task_due_soon'], now, clearKind: 'condition_ended', reason: '排查时段已结束，转为逾期未排查', channel: 'engine' });
-        const opened = await openAlert(tx, { ...base, kind: 'task_overdue', detail, conditionStartAt: inst.endAt, policy: await cache.policy(task.enterpriseId, 'task_overdue') });
-        if (!opened.created) {
-          // the task was already overdue: count the further miss on the open alert
-          const a = await tx.alert.findUniqueOrThrow({ where: { id: opened.id }, select: { detail: true } });
-          const prev = a.detail as unknown as AlertDetail;
-          const missed = (prev.type === 'task' ? prev.missedCount ?? 1 : 1) + 1;
-          await tx.alert.update({ where: { id: opened.id }, data: { detail: { ...(prev as object), missedCount: missed } as Prisma.InputJsonValue } });
-        }
-      }
+      const decision = decideInstance({ state: inst.state, taskEnabled: inst.checkTask.enabled, suspended, endAt: inst.endAt, nextCheckAt: inst.nextCheckAt }, now);
+      updates.push({ id: inst.id, state: decision.state ?? null, nextCheckAt: decision.nextCheckAt });
+      for (const kind of decision.clear?.kinds ?? []) stepsOn(kind, inst.checkTaskId).push({ op: 'clear', reason: decision.clear!.reason });
+      if (decision.open) stepsOn(decision.open.kind, inst.checkTaskId).push({ op: 'open', payload: { inst, conditionStartAt: decision.open.conditionStartAt } });
+    }
+    const changes = [...onAlert.values()].map((a) => ({ ...a, net: netAlertChange(a.steps) }));
+
+    await updateInstances(tx, updates);
+    await clearAlertsOf(
+      tx,
+      changes.flatMap((c) => (c.net.clearReason === null ? [] : [{ subjectType: 'check_task' as const, subjectId: c.taskId, kinds: [c.kind], reason: c.net.clearReason }])),
+      engineClear(now),
+    );
+    const toOpen = changes.flatMap((c) => (c.net.open ? [{ kind: c.kind, taskId: c.taskId, opens: c.net.opens, ...c.net.open }] : []));
+    if (toOpen.length) {
+      const enterpriseIds = toOpen.map((o) => o.inst.checkTask.enterpriseId);
+      const subjects = await loadTaskSubjects(tx, toOpen.map((o) => o.taskId));
+      const holders = await loadRoleHoldersOf(tx, enterpriseIds);
+      const policy = await loadPolicies(tx, enterpriseIds);
+      const opened = await openAlerts(
+        tx,
+        toOpen.map(({ kind, taskId, opens, inst, conditionStartAt }) => {
+          const subject = subjects.get(taskId);
+          if (!subject) throw new Error(`CheckTask ${taskId} not found`);
+          const enterpriseId = inst.checkTask.enterpriseId;
+          const detail: AlertDetail = {
+            type: 'task',
+            tz: inst.checkTask.enterprise.timezone,
+            taskCode: subject.task.code,
+            taskContent: subject.task.content,
+            unitName: subject.unitName,
+            postName: subject.task.post?.name ?? null,
+            assigneeName: subject.task.person?.name ?? null,
+            windowStart: inst.startAt.toISOString(),
+            windowEnd: inst.endAt.toISOString(),
+            instanceId: inst.id,
+            // task_overdue: every window of the batch missed since it opened
+            missedCount: kind === 'task_overdue' ? opens : 1,
+          };
+          return { enterpriseId, kind, subjectType: 'check_task' as const, subjectId: taskId, detail, conditionStartAt, people: subject.people, holders: holders.get(enterpriseId)!, policy: policy(enterpriseId, kind), now };
+        }),
+      );
+      // the task was already overdue: count the further misses on the open alert
+      await updateAlertDetails(
+        tx,
+        toOpen.flatMap((o, i) => {
+          if (o.kind !== 'task_overdue' || opened[i].created) return [];
+          const prev = opened[i].detail;
+          return [{ id: opened[i].id, detail: { ...prev, missedCount: missedCountAfter(prev.type === 'task' ? prev.missedCount : undefined, o.opens) } as AlertDetail }];
+        }),
+      );
     }
     return { claimed: ids.length, full: ids.length >= d.batch };
   }, TX);
+}
+
+/** The instances' new state (null = unchanged) and nextCheckAt, one UPDATE … JOIN per 500 rows. */
+async function updateInstances(tx: Tx, rows: Array<{ id: number; state: string | null; nextCheckAt: Date | null }>): Promise<void> {
+  for (let i = 0; i < rows.length; i += 500) {
+    const v = rows
+      .slice(i, i + 500)
+      .map((r, j) => (j === 0 ? Prisma.sql`SELECT ${r.id} AS id, ${r.state} AS state, ${r.nextCheckAt} AS nextCheckAt` : Prisma.sql`SELECT ${r.id}, ${r.state}, ${r.nextCheckAt}`));
+    await tx.$executeRaw(Prisma.sql`
+      UPDATE CheckTaskInstance t JOIN (${Prisma.join(v, ' UNION ALL ')}) v ON t.id = v.id
+      SET t.state = COALESCE(v.state, t.state), t.nextCheckAt = v.nextCheckAt`);
+  }
+}
+
+/** Alert.detail rewritten (the missed count of an open task_overdue), one UPDATE … JOIN per 500 rows. */
+async function updateAlertDetails(tx: Tx, rows: Array<{ id: number; detail: AlertDetail }>): Promise<void> {
+  const stamp = new Date();
+  for (let i = 0; i < rows.length; i += 500) {
+    const v = rows
+      .slice(i, i + 500)
+      .map((r, j) => (j === 0 ? Prisma.sql`SELECT ${r.id} AS id, ${JSON.stringify(r.detail)} AS detail` : Prisma.sql`SELECT ${r.id}, ${JSON.stringify(r.detail)}`));
+    await tx.$executeRaw(Prisma.sql`UPDATE Alert a JOIN (${Prisma.join(v, ' UNION ALL ')}) v ON a.id = v.id SET a.detail = v.detail, a.updatedAt = ${stamp}`);
+  }
 }
 
 // ───────────────────────────── phase 2: hazards ─────────────────────────────
@@ -225,80 +247,78 @@ async function scanHazards(d: TickDeps, now: Date): Promise<{ claimed: number; f
   return d.prisma.$transaction(async (tx) => {
     const ids = await claim(tx, 'Hazard', now, d.batch);
     if (ids.length === 0) return { claimed: 0, full: false };
-    const cache = new BatchCache(tx);
+    const subjects = await loadHazardSubjects(tx, ids);
+    const scanned = ids.map((id) => {
+      const s = subjects.get(id);
+      if (!s) throw new Error(`Hazard ${id} not found`);
+      return s;
+    });
+    const live = scanned.filter((s) => s.hazard.state !== 'draft');
+    const enterpriseIds = [...new Set(live.map((s) => s.hazard.enterpriseId))];
+    const zones = new Map(enterpriseIds.length ? (await tx.enterprise.findMany({ where: { id: { in: enterpriseIds } }, select: { id: true, timezone: true } })).map((e) => [e.id, e.timezone]) : []);
+    const policy = await loadPolicies(tx, enterpriseIds);
     // event conditions are raised once per hazard: which of these hazards already had them
-    const raised = new Set(
-      (await tx.alert.findMany({ where: { subjectType: 'hazard', subjectId: { in: ids }, kind: { in: ['major_hazard', 'hazard_late_entry'] } }, select: { kind: true, subjectId: true } })).map(
-        (a) => `${a.kind}:${a.subjectId}`,
-      ),
-    );
-    for (const id of ids) {
-      const { hazard: h, unitName, people } = await loadHazardSubject(tx, id);
-      // a draft is not in the loop yet (server/domain/hazard-state.ts): nothing to watch until reported
-      if (h.state === 'draft') {
-        await tx.hazard.updateMany({ where: { id: h.id }, data: { nextCheckAt: null } });
-        continue;
-      }
-      const tz = await cache.timezone(h.enterpriseId);
-      const holders = await cache.roleHolders(h.enterpriseId);
-      const detail: AlertDetail = {
-        type: 'hazard',
-        tz,
-        hazardCode: h.code,
-        hazardName: h.name,
-        unitName,
-        dangerLevel: h.dangerLevel,
-        deadlineDate: h.deadlineDate,
-        rectifierName: h.rectifier?.name ?? null,
-        acceptorName: h.acceptor?.name ?? null,
-        foundAt: h.foundAt.toISOString(),
-        reportedAt: h.reportedAt.toISOString(),
-        enforcementId: h.enforcementId,
-        majorCriterion: h.majorCriterion,
-      };
-      const base = { enterpriseId: h.enterpriseId, subjectType: 'hazard' as const, subjectId: h.id, detail, people, holders, now };
-      const closed = h.state === 'accepted' || h.state === 'rejected';
+    const raised = new Map<number, Set<AlertKind>>();
+    if (live.length) {
+      const had = await tx.alert.findMany({ where: { subjectType: 'hazard', subjectId: { in: live.map((s) => s.hazard.id) }, kind: { in: ['major_hazard', 'hazard_late_entry'] } }, select: { kind: true, subjectId: true } });
+      for (const a of had) raised.set(a.subjectId, (raised.get(a.subjectId) ?? new Set()).add(a.kind as AlertKind));
+    }
 
-      // event conditions: raised once per hazard (a manual 销警 is not undone by a later scan)
-      const once = async (kind: AlertKind, applies: boolean) => {
-        if (!applies || closed || raised.has(`${kind}:${h.id}`)) return;
-        await openAlert(tx, { ...base, kind, conditionStartAt: h.reportedAt, policy: await cache.policy(h.enterpriseId, kind) });
-      };
-      await once('major_hazard', h.dangerLevel === 1);
-      const lateParams = (await cache.policy(h.enterpriseId, 'hazard_late_entry')).params;
-      await once('hazard_late_entry', isLateEntry(h.dangerSrc, h.foundAt, h.reportedAt, lateParams, tz));
-
-      let nextCheckAt: Date | null = null;
-      if ((OPEN_HAZARD_STATES as readonly string[]).includes(h.state) && h.deadlineAt) {
-        const dueSoonPolicy = await cache.policy(h.enterpriseId, 'hazard_due_soon');
-        const dueSoonAt = hazardDueSoonAt(h.deadlineAt, h.dangerLevel, dueSoonPolicy.params);
-        if (now >= h.deadlineAt) {
-          await clearAlertsFor(tx, { subjectType: 'hazard', subjectId: h.id, kinds: ['hazard_due_soon'], now, clearKind: 'condition_ended', reason: '已超过整改期限，转为超期未整改', channel: 'engine' });
-          await openAlert(tx, { ...base, kind: 'hazard_overdue', conditionStartAt: h.deadlineAt, policy: await cache.policy(h.enterpriseId, 'hazard_overdue') });
-        } else if (now >= dueSoonAt) {
-          // not (or no longer, after an approved extension) overdue
-          await clearAlertsFor(tx, { subjectType: 'hazard', subjectId: h.id, kinds: ['hazard_overdue'], now, clearKind: 'condition_ended', reason: '整改期限已延后，不再超期', channel: 'engine' });
-          await openAlert(tx, { ...base, kind: 'hazard_due_soon', conditionStartAt: dueSoonAt, policy: dueSoonPolicy });
-          nextCheckAt = h.deadlineAt;
-        } else {
-          await clearAlertsFor(tx, { subjectType: 'hazard', subjectId: h.id, kinds: ['hazard_overdue', 'hazard_due_soon'], now, clearKind: 'condition_ended', reason: '整改期限已延后', channel: 'engine' });
-          nextCheckAt = dueSoonAt;
-        }
-      } else {
-        await clearAlertsFor(tx, {
-          subjectType: 'hazard',
-          subjectId: h.id,
-          kinds: closed ? ['hazard_due_soon', 'hazard_overdue', 'major_hazard', 'hazard_late_entry'] : ['hazard_due_soon', 'hazard_overdue'],
-          now,
-          clearKind: 'condition_ended',
-          reason: closed ? (h.state === 'accepted' ? '隐患已验收销号' : '已判定不属于隐患') : '隐患已无整改期限',
-          channel: 'engine',
-        });
+    const updates: Array<{ id: number; nextCheckAt: Date | null }> = [];
+    const clears: ClearTarget[] = [];
+    const opens: Array<{ s: HazardSubject; detail: AlertDetail; open: OpenIntent }> = [];
+    for (const s of scanned) {
+      const h = s.hazard;
+      // a draft is not in the loop yet: decideHazard only stops watching it
+      const tz = zones.get(h.enterpriseId) ?? '';
+      const decision = decideHazard(h, { tz, raised: raised.get(h.id) ?? NO_KINDS, params: (kind) => policy(h.enterpriseId, kind).params }, now);
+      updates.push({ id: h.id, nextCheckAt: decision.nextCheckAt });
+      if (decision.clear) clears.push({ subjectType: 'hazard', subjectId: h.id, ...decision.clear });
+      if (decision.open.length) {
+        const detail: AlertDetail = {
+          type: 'hazard',
+          tz,
+          hazardCode: h.code,
+          hazardName: h.name,
+          unitName: s.unitName,
+          dangerLevel: h.dangerLevel,
+          deadlineDate: h.deadlineDate,
+          rectifierName: h.rectifier?.name ?? null,
+          acceptorName: h.acceptor?.name ?? null,
+          foundAt: h.foundAt.toISOString(),
+          reportedAt: h.reportedAt.toISOString(),
+          enforcementId: h.enforcementId,
+          majorCriterion: h.majorCriterion,
+        };
+        for (const open of decision.open) opens.push({ s, detail, open });
       }
-      await tx.hazard.updateMany({ where: { id: h.id }, data: { nextCheckAt } });
+    }
+
+    await updateHazards(tx, updates);
+    await clearAlertsOf(tx, clears, engineClear(now));
+    if (opens.length) {
+      const holders = await loadRoleHoldersOf(tx, opens.map((o) => o.s.hazard.enterpriseId));
+      await openAlerts(
+        tx,
+        opens.map(({ s, detail, open }) => {
+          const enterpriseId = s.hazard.enterpriseId;
+          return { enterpriseId, kind: open.kind, subjectType: 'hazard' as const, subjectId: s.hazard.id, detail, conditionStartAt: open.conditionStartAt, people: s.people, holders: holders.get(enterpriseId)!, policy: policy(enterpriseId, open.kind), now };
+        }),
+      );
     }
     return { claimed: ids.length, full: ids.length >= d.batch };
   }, TX);
+}
+
+const NO_KINDS: ReadonlySet<AlertKind> = new Set();
+
+/** The hazards' new nextCheckAt, one UPDATE … JOIN per 500 rows (updatedAt set, as Prisma's updateMany does). */
+async function updateHazards(tx: Tx, rows: Array<{ id: number; nextCheckAt: Date | null }>): Promise<void> {
+  const stamp = new Date();
+  for (let i = 0; i < rows.length; i += 500) {
+    const v = rows.slice(i, i + 500).map((r, j) => (j === 0 ? Prisma.sql`SELECT ${r.id} AS id, ${r.nextCheckAt} AS nextCheckAt` : Prisma.sql`SELECT ${r.id}, ${r.nextCheckAt}`));
+    await tx.$executeRaw(Prisma.sql`UPDATE Hazard h JOIN (${Prisma.join(v, ' UNION ALL ')}) v ON h.id = v.id SET h.nextCheckAt = v.nextCheckAt, h.updatedAt = ${stamp}`);
+  }
 }
 
 // ───────────────────────────── phase 3: alerts → outbox ─────────────────────────────
@@ -440,15 +460,6 @@ async function insertNotifications(tx: Tx, rows: Prisma.NotificationCreateManyIn
     await tx.$executeRaw(
       Prisma.sql`INSERT INTO Notification (enterpriseId, alertId, level, channel, destinationId, recipients, payload, escalationToken, state, attempts, nextAttemptAt, createdAt) VALUES ${Prisma.join(values)}`,
     );
-  }
-}
-
-async function insertAlertEvents(tx: Tx, rows: Prisma.AlertEventCreateManyInput[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 1000) {
-    const values = rows
-      .slice(i, i + 1000)
-      .map((e) => Prisma.sql`(${e.alertId}, ${e.type}, ${e.level ?? null}, ${e.channel ?? null}, ${e.note ?? null}, ${e.data === undefined ? null : JSON.stringify(e.data)}, ${e.at})`);
-    await tx.$executeRaw(Prisma.sql`INSERT INTO AlertEvent (alertId, type, level, channel, note, data, at) VALUES ${Prisma.join(values)}`);
   }
 }
 
