@@ -60,8 +60,10 @@ class ServerProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private buf = '';
 
-  constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, [TS_NODE, '--transpile-only', 'server/main.ts'], { cwd: ROOT, env: { ...baseEnv(), NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  /** @param command default: the server through ts-node; `npm-start`: the README's `npm start` (npm → build → node) */
+  constructor(env: Record<string, string>, command: 'ts-node' | 'npm-start' = 'ts-node') {
+    const [file, args] = command === 'npm-start' ? ['npm', ['start']] : [process.execPath, [TS_NODE, '--transpile-only', 'server/main.ts']];
+    this.child = spawn(file, args as string[], { cwd: ROOT, env: { ...baseEnv(), NODE_ENV: 'test', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (s: string) => {
       this.buf += s;
       const lines = this.buf.split('\n');
@@ -224,6 +226,29 @@ describe('npm start on a fresh database (all roles)', () => {
     // the port is free again
     await expect(fetch(`http://127.0.0.1:${f.port}/healthz`)).rejects.toThrow();
   });
+});
+
+describe('npm start, stopped the way a supervisor stops it (SIGTERM to npm)', () => {
+  let f: Fixture;
+  let server: ServerProcess | undefined;
+  beforeAll(async () => (f = await fixture()));
+  afterAll(async () => {
+    await server?.kill();
+    await f.db.drop();
+  });
+
+  // npm runs the script through /bin/sh; without `exec` in the script the shell dies on SIGTERM and
+  // the server keeps running as an orphan holding the port (found by a new-user test)
+  it('the server itself receives the signal, stops cleanly and frees the port', async () => {
+    server = new ServerProcess(f.env, 'npm-start');
+    const line = await server.waitForLog((l) => l.msg.startsWith('outbox: '), 240_000, 'the outbox line (npm start builds first)');
+    expect(line.msg).toContain(`:${f.port}/outbox?token=`);
+    const { code, ms } = await server.terminate();
+    expect(ms).toBeLessThan(10_000);
+    expect(code).toBe(0);
+    expect(server.logs.map((l) => l.msg)).toContain('stopped');
+    await expect(fetch(`http://127.0.0.1:${f.port}/healthz`)).rejects.toThrow();
+  }, 300_000);
 });
 
 describe('ROLES=api', () => {
