@@ -69,8 +69,15 @@ const MAX_BACKOFF_MS = 3600_000;
 
 export type DeliveryOutcome = 'sent' | 'retry' | 'throttled' | 'dead' | 'cancelled' | 'skipped' | 'fallback';
 
-/** Delivers one notification. Idempotent: safe to call for a row another worker already took. */
+/** Delivers one notification. Idempotent: safe to call for a row another worker already took. Returns 'skipped' (changes nothing) for a row not `queued` and for an id that is not a positive integer. */
 export async function deliverNotification(d: DeliveryDeps, notificationId: number): Promise<DeliveryOutcome> {
+  // a job whose hash Redis lost comes back from bull with data {} (moveToActive re-creates the hash
+  // with processedOn only): without this guard `id: undefined` drops out of the where clause below
+  // and one bad job claimed every queued row (found when the Redis-loss test failed in CI)
+  if (!Number.isSafeInteger(notificationId) || notificationId <= 0) {
+    d.log.warn({ notificationId }, 'delivery job without a valid notification id: ignored (the sweep re-enqueues lost rows)');
+    return 'skipped';
+  }
   const now = d.clock.now();
   // withRetry on every row update here: InnoDB can pick these one-row statements as the deadlock
   // victim next to the relay's and sweep's locking range scans (seen in delivery-robustness.test.ts);
@@ -318,7 +325,7 @@ export function createDeliveryQueue(redisUrl: string, prefix: string, name = 'de
 /** Starts processing jobs with `concurrency` parallel deliveries. */
 export function startWorker(queue: Bull.Queue<DeliveryJob>, d: DeliveryDeps, concurrency: number): void {
   void queue.process(concurrency, async (job) => {
-    const outcome = await deliverNotification(d, job.data.notificationId);
+    const outcome = await deliverNotification(d, (job.data as Partial<DeliveryJob> | undefined)?.notificationId as number);
     return { outcome };
   });
 }

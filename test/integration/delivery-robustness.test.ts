@@ -257,3 +257,38 @@ describe('a row relayed again while its previous job is still finishing', () => 
     expect(fake.received).toHaveLength(1);
   }, 30_000);
 });
+
+describe('a job that comes back from Redis without its data', () => {
+  const fake = new FakeWecomRobot();
+  let sys: TestSystem;
+
+  beforeAll(async () => {
+    await fake.start();
+    fake.addKey('k-g1');
+    sys = await createTestSystem({ env: { ROLES: 'worker', WORKER_CONCURRENCY: '1', ROBOTS: JSON.stringify({ g1: { webhook: fake.webhookUrl('k-g1') } }) } });
+  });
+  afterAll(async () => {
+    await sys?.close();
+    await fake.stop();
+  });
+
+  // bull re-creates a deleted job hash with processedOn only, so the worker sees data {}; an
+  // undefined id once dropped out of the claim's where clause and took every queued row
+  it('changes no other row: a direct call and a job with data {} are both skipped, and every row is still delivered', async () => {
+    const ids = await fireToG1(sys, 3);
+    // queued as the relay leaves them, but with no job yet
+    await sys.rt.prisma.notification.updateMany({ where: { alertId: { in: ids } }, data: { state: 'queued', enqueuedAt: sys.clock.now() } });
+    expect(await deliverNotification(sys.rt.delivery, undefined as unknown as number)).toBe('skipped');
+    expect(await deliverNotification(sys.rt.delivery, Number.NaN)).toBe('skipped');
+    const queued = await sys.rt.prisma.notification.count({ where: { alertId: { in: ids }, state: 'queued' } });
+    expect(queued).toBe(3);
+
+    // the empty job is first in line (FIFO, one at a time): the rows' own jobs come after it
+    await sys.rt.queue.add({} as never, { jobId: 'lost-data', removeOnComplete: true });
+    await sys.rt.prisma.notification.updateMany({ where: { alertId: { in: ids } }, data: { state: 'pending', enqueuedAt: null } });
+    expect(await sys.rt.relayOnce()).toBe(3);
+    await sys.rt.start();
+    await waitFor(async () => (await sys.rt.prisma.notification.count({ where: { alertId: { in: ids }, state: 'sent' } })) === 3, 'all 3 rows sent', { timeoutMs: 10_000 });
+    expect(fake.received).toHaveLength(3);
+  }, 30_000);
+});
