@@ -94,27 +94,33 @@ export async function handleAlert(prisma: PrismaClient, clock: Clock, actor: Act
 async function pauseAlert(prisma: PrismaClient, clock: Clock, actor: Actor, alertId: number, ctx: ActionContext, action: 'acknowledge' | 'handle', note?: string) {
   const a = await loadOpen(prisma, alertId);
   await authorize(prisma, actor, a, action);
-  if (a.state === 'cleared') throw conflict('alert_cleared', `预警 ${alertCode(a.id)} 已销警`, `alert ${alertCode(a.id)} is already cleared`);
+  const cleared = () => conflict('alert_cleared', `预警 ${alertCode(a.id)} 已销警`, `alert ${alertCode(a.id)} is already cleared`);
+  if (a.state === 'cleared') throw cleared();
   const now = clock.now();
-  if (action === 'acknowledge' && a.ackedById === actor.personId && a.ackUntil && a.ackUntil > now) {
-    return { alertId: a.id, state: a.state, ackUntil: a.ackUntil, alreadyAcknowledged: true };
-  }
   const policy = parsePolicy(a.policySnapshot);
   const ackUntil = new Date(now.getTime() + policy.ackTimeoutMs);
   return prisma.$transaction(async (tx) => {
-    const { count } = await tx.alert.updateMany({
-      where: { id: a.id, state: { not: 'cleared' } },
+    // the row lock serialises two taps of the same button (two phones, a double click, a chat
+    // retry): the second sees the first's ack and writes no second 'acknowledged' event
+    const [cur] = await tx.$queryRaw<Array<{ state: string; ackedAt: Date | null; ackedById: number | null; ackUntil: Date | null }>>(
+      Prisma.sql`SELECT state, ackedAt, ackedById, ackUntil FROM Alert WHERE id = ${a.id} FOR UPDATE`,
+    );
+    if (!cur || cur.state === 'cleared') throw cleared();
+    if (action === 'acknowledge' && cur.ackedById === actor.personId && cur.ackUntil && cur.ackUntil > now) {
+      return { alertId: a.id, state: cur.state, ackUntil: cur.ackUntil, alreadyAcknowledged: true };
+    }
+    await tx.alert.update({
+      where: { id: a.id },
       data: {
         state: 'acknowledged',
-        ackedAt: a.ackedAt ?? now,
-        ackedById: a.ackedById ?? actor.personId,
+        ackedAt: cur.ackedAt ?? now,
+        ackedById: cur.ackedById ?? actor.personId,
         ackUntil,
         nextFireAt: ackUntil,
         escalationToken: { increment: 1 },
         ...(action === 'handle' ? { handledAt: now, handledById: actor.personId, handleNote: note!.slice(0, 1024) } : {}),
       },
     });
-    if (count === 0) throw conflict('alert_cleared', `预警 ${alertCode(a.id)} 已销警`, `alert ${alertCode(a.id)} is already cleared`);
     await tx.alertEvent.create({
       data: {
         alertId: a.id,

@@ -280,10 +280,15 @@ describe('who may act on an alert', () => {
     expect(ev).toMatchObject({ actorId: await sys.person('p10'), channel: 'api', note: '已通知张伟' });
   });
 
-  it('a recipient (p16, rectifier of V-101B) may ack; acking again is idempotent', async () => {
+  it('a recipient (p16, rectifier of V-101B) may ack; acking again is idempotent, even five taps at once', async () => {
     const t = await tok('p16');
-    const res = await as(t).post(`/api/alerts/${v101b.id}/ack`, {}).expect(200);
+    // five concurrent taps (two phones, a double click, a chat retry): one ack, one event
+    const all = await Promise.all(Array.from({ length: 5 }, () => as(t).post(`/api/alerts/${v101b.id}/ack`, {}).expect(200)));
+    const firsts = all.filter((r) => r.body.alreadyAcknowledged === false);
+    expect(firsts).toHaveLength(1);
+    const res = firsts[0];
     expect(res.body).toMatchObject({ alertId: v101b.id, state: 'acknowledged', alreadyAcknowledged: false });
+    expect(await sys.rt.prisma.alertEvent.count({ where: { alertId: v101b.id, type: 'acknowledged' } })).toBe(1);
     const a = await sys.rt.prisma.alert.findUniqueOrThrow({ where: { id: v101b.id } });
     expect(a.state).toBe('acknowledged');
     expect(a.ackedById).toBe(await sys.person('p16'));
