@@ -352,7 +352,7 @@ export async function migrate(opts: MigrateOptions): Promise<{ applied: string[]
       const lastApplied = [...done].filter((n) => known.has(n)).sort().pop();
       for (const m of pending) if (lastApplied && m.name < lastApplied) log(`warning: ${m.name} is older than the applied ${lastApplied}; applying it now`);
       if (!pending.length) {
-        log(`database ${database} is up to date (${done.size} migrations applied)`);
+        log(`database ${database} is up to date: nothing to apply (${done.size} migrations were applied before)`);
         return { applied: [] };
       }
 

@@ -64,6 +64,11 @@ test('served without a token, as JSON', () => {
   expect(doc.openapi).toBe('3.1.0');
 });
 
+test('the same document at /api/openapi.json, where the API is mounted too', async () => {
+  const res = await request(sys.app.callback()).get('/api/openapi.json').expect(200);
+  expect(res.body).toEqual(doc);
+});
+
 test('a valid OpenAPI 3.1 document (swagger-parser)', async () => {
   await expect(SwaggerParser.validate(structuredClone(doc) as never)).resolves.toBeTruthy();
 });

@@ -42,7 +42,8 @@ export function apiRoutes(deps: AppDeps): Router {
   const registry = buildApiRegistry({ upload: deps.files });
   const routes = registry.router(deps);
   const r = new Router();
-  r.get('/api/v1/openapi.json', (ctx) => {
+  // also under /api, where the same API is mounted (a new user tried that address first)
+  r.get(['/api/v1/openapi.json', '/api/openapi.json'], (ctx) => {
     ctx.body = registry.openapi({ title: 'dualprev API', version: '1', serverUrl: `${deps.publicUrl}/api/v1` });
   });
   r.use('/api/v1', routes.routes(), routes.allowedMethods());
