@@ -38,6 +38,7 @@ import { WECOM_APP_CHANNEL, WECOM_MEMBER_RATE_LIMIT, WECOM_MEMBER_RATE_WINDOW_MS
 import { WecomApi } from './services/wecom-token';
 import { WecomCallback } from './services/wecom-callback';
 import { WecomInbound } from './services/wecom-inbound';
+import { WecomCardSync } from './services/wecom-card-sync';
 import { WechatApi } from './services/wechat-api';
 import { SessionTokens } from './services/sessions';
 import { MiniProgram } from './services/mp-auth';
@@ -119,6 +120,8 @@ export interface Runtime {
   generateOnce(): ReturnType<typeof generateInstances>;
   relayOnce(): Promise<number>;
   sweepOnce(): Promise<number>;
+  /** WeCom cards relabelled after acts through other channels (services/wecom-card-sync.ts); 0 without the WeCom app */
+  cardSyncOnce(): Promise<number>;
   /** starts the roles' loops and the HTTP server (api); resolves when listening */
   start(): Promise<{ server?: Server }>;
   stop(): Promise<void>;
@@ -166,7 +169,11 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     const memberThrottle = createRedisThrottle(redis, { prefix: config.redisPrefix, limit: WECOM_MEMBER_RATE_LIMIT, windowMs: WECOM_MEMBER_RATE_WINDOW_MS + config.robotRateMarginMs });
     channels.set(WECOM_APP_CHANNEL, new WecomAppChannel({ ...wecomApp, memberThrottle, now: () => clock.now() }));
   }
-  const wecom = config.wecom?.callback
+  const wecomInbound = config.wecom && (wecomApp || config.wecom.callback)
+    ? new WecomInbound({ prisma, clock, log: wecomLog, redis, prefix: config.redisPrefix, links, corpId: config.wecom.corpId, app: wecomApp, enterpriseCode: config.wecom.enterpriseCode })
+    : undefined;
+  const cardSync = wecomApp && wecomInbound ? new WecomCardSync({ prisma, redis, prefix: config.redisPrefix, clock, log: wecomLog, inbound: wecomInbound }) : undefined;
+  const wecom = config.wecom?.callback && wecomInbound
     ? new WecomCallback({
         ...config.wecom.callback,
         corpId: config.wecom.corpId,
@@ -174,7 +181,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
         prefix: config.redisPrefix,
         clock,
         log: wecomLog,
-        inbound: new WecomInbound({ prisma, clock, log: wecomLog, redis, prefix: config.redisPrefix, links, corpId: config.wecom.corpId, app: wecomApp, enterpriseCode: config.wecom.enterpriseCode }),
+        inbound: wecomInbound,
       })
     : undefined;
   // WeChat mini-program: login/binding (api), alerts as one-time subscribe messages (worker)
@@ -264,6 +271,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     generateOnce,
     relayOnce: () => relayOnce(relayDeps),
     sweepOnce: () => sweepOnce(relayDeps),
+    cardSyncOnce: async () => (cardSync ? cardSync.syncOnce() : 0),
     async start() {
       if (config.roles.includes('scheduler')) {
         loops.push(
@@ -277,6 +285,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
           }, schedLog),
           new Loop('relay', config.relayIntervalMs, async () => void (await rt.relayOnce()), schedLog),
           new Loop('sweep', Math.max(1000, Math.min(config.relayStaleMs, 30_000)), async () => void (await rt.sweepOnce()), schedLog),
+          ...(cardSync ? [new Loop('wecom-cards', Math.max(1000, config.relayIntervalMs), async () => void (await rt.cardSyncOnce()), schedLog)] : []),
         );
         loops.forEach((l) => l.start());
       }

@@ -181,6 +181,33 @@ describe('WeCom app: alert → card → 确认 button → acknowledged as the cl
     expect(fake.sent.at(-1)!.text).toContain(`A${a.id}`);
   });
 
+  it('an ack on the link page (not in WeCom) relabels that alert’s cards at the next card sync, once; a later 销警 finds the codes spent', async () => {
+    const { acknowledgeAlert, clearAlertByHand, loadActor } = await import('../../server/services/alert-actions');
+    const a = await sys.rt.prisma.alert.findFirstOrThrow({ where: { kind: 'hazard_late_entry' } });
+    const cards = cardsOf(a.id);
+    expect(cards.length).toBeGreaterThan(0);
+    const n = await sys.rt.prisma.notification.findFirstOrThrow({ where: { alertId: a.id, channel: 'wecom_app' }, orderBy: { id: 'asc' } });
+    const personId = (n.recipients as number[])[0];
+    const person = await sys.rt.prisma.person.findUniqueOrThrow({ where: { id: personId } });
+    const before = fake.updates.length;
+    await acknowledgeAlert(sys.rt.prisma, sys.clock, await loadActor(sys.rt.prisma, personId), a.id, { channel: 'link', notificationId: n.id });
+    expect(fake.updates.length).toBe(before); // nothing in WeCom knows yet
+
+    expect(await sys.rt.cardSyncOnce()).toBe(cards.length);
+    const updates = fake.updates.slice(before);
+    expect(updates.map((u) => u.responseCode).sort()).toEqual(cards.map((c) => c.responseCode).sort());
+    expect(updates.every((u) => u.replaceName === `已确认 · ${person.name}`)).toBe(true);
+    // the next pass has nothing new; nor has one that lost its cursor (Redis flushed)
+    expect(await sys.rt.cardSyncOnce()).toBe(0);
+    await sys.rt.redis.del(`${sys.rt.config.redisPrefix}:wecom:cardsync:cursor`);
+    expect(await sys.rt.cardSyncOnce()).toBe(0);
+
+    // 销警 later: each response_code works once (WeCom doc 94888), so the cards keep 「已确认」
+    await clearAlertByHand(sys.rt.prisma, sys.clock, await loadActor(sys.rt.prisma, await sys.person('p03')), a.id, { channel: 'api' }, '已补录，情况属实');
+    expect(await sys.rt.cardSyncOnce()).toBe(0);
+    expect(fake.updates.length).toBe(before + cards.length);
+  });
+
   it('an unbound user binds with 绑定 <code> (the one-time code of their link page); after that the app knows them', async () => {
     const { issueBindingCode } = await import('../../server/services/identity');
     const p07 = await sys.person('p07');
