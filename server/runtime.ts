@@ -212,8 +212,8 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
     clock,
     log: log.child({ role: 'worker' }),
     channels,
-    // per-person channels are not group robots: the robot limit does not apply to them
-    throttle: { reserve: (key) => (key.startsWith(`${WECOM_APP_CHANNEL}:`) || key.startsWith(`${WECHAT_SUBSCRIBE_CHANNEL}:`) ? Promise.resolve({ ok: true as const }) : robotThrottle.reserve(key)) },
+    // applied per group destination only (jobs/delivery.ts): personal channels have their own limits
+    throttle: robotThrottle,
     // where a fallback may go (e.g. no subscribe consent left): the same live groups as the tick's
     routing: { activeRobots, activeChannels },
     links,

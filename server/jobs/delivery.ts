@@ -50,6 +50,7 @@ export interface DeliveryDeps {
   clock: Clock;
   log: Logger;
   channels: Map<string, Channel>;
+  /** per group destination (ROBOT_RATE_LIMIT per window); not applied to personal channels */
   throttle: Throttle;
   links: LinkSigner;
   publicUrl: string;
@@ -106,8 +107,11 @@ export async function deliverNotification(d: DeliveryDeps, notificationId: numbe
   const channel = d.channels.get(n.channel);
   if (!channel) return finish({ state: 'dead', lastError: `no channel "${n.channel}" in this process` }, 'dead');
 
-  if (n.channel !== OUTBOX_CHANNEL) {
-    const slot = await d.throttle.reserve(`${n.channel}:${n.destination?.code ?? 'none'}`);
+  // the 20-per-minute limit is a group robot's (per destination); personal channels (WeCom app
+  // cards, subscribe messages) have no destination and their own per-person limits in the channel —
+  // under one shared ':none' key every card of the plant once queued behind 20 a minute
+  if (n.channel !== OUTBOX_CHANNEL && n.destination) {
+    const slot = await d.throttle.reserve(`${n.channel}:${n.destination.code}`);
     if (!slot.ok) {
       return finish({ state: 'pending', nextAttemptAt: new Date(now.getTime() + slot.waitMs), lastError: `throttled locally for ${slot.waitMs} ms` }, 'throttled');
     }

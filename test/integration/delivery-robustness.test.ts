@@ -292,3 +292,39 @@ describe('a job that comes back from Redis without its data', () => {
     expect(fake.received).toHaveLength(3);
   }, 30_000);
 });
+
+/** A personal channel (no destination: one message per person), as the WeCom app's cards are. */
+class PersonalChannel implements Channel {
+  readonly name = 'wecom_app';
+  sent = 0;
+  async send(d: Destination, m: NeutralMessage): Promise<SendResult> {
+    expect(d.id).toBeNull();
+    this.sent++;
+    return { ok: true, sent: { text: m.title } };
+  }
+}
+
+describe('personal channels and the group robots’ 20 per minute', () => {
+  const personal = new PersonalChannel();
+  let sys: TestSystem;
+
+  beforeAll(async () => {
+    sys = await createTestSystem({
+      env: { ROLES: 'worker', ROBOTS: JSON.stringify({ g1: { webhook: 'http://127.0.0.1:9/unused' } }), ROBOT_RATE_LIMIT: '20' },
+      channels: [new OutboxChannel(), personal],
+    });
+  });
+  afterAll(async () => sys?.close());
+
+  // the robot limit is per group destination; cards to 30 people are 30 different conversations
+  // (WeCom's own per-member limit lives in the channel) — they once all shared one ':none' window
+  it('30 personal messages go out at once, none held back as throttled', async () => {
+    const ids = await fireToG1(sys, 30);
+    await sys.rt.prisma.notification.updateMany({ where: { alertId: { in: ids } }, data: { channel: 'wecom_app', destinationId: null, state: 'queued', enqueuedAt: sys.clock.now() } });
+    const rows = await sys.rt.prisma.notification.findMany({ where: { alertId: { in: ids } }, select: { id: true } });
+    const outcomes = [];
+    for (const r of rows) outcomes.push(await deliverNotification(sys.rt.delivery, r.id));
+    expect(outcomes).toEqual(Array(30).fill('sent'));
+    expect(personal.sent).toBe(30);
+  });
+});
