@@ -304,21 +304,37 @@ export async function sweepOnce(d: RelayDeps): Promise<number> {
     d.log.warn({ count: lost.length }, 're-enqueued notifications whose jobs Redis no longer had');
     fixed += lost.length;
   }
-  // at-most-once channels: the platform call had begun (sentAt) — maybe posted, so never posted again
-  const unknown = await withRetry(() =>
-    d.prisma.notification.updateMany({
-      where: { state: 'sending', nextAttemptAt: { lt: now }, sentAt: { not: null } },
-      data: { state: 'dead', lastError: SEND_INTERRUPTED },
-    }),
-  );
-  if (unknown.count) d.log.warn({ count: unknown.count }, 'at-most-once notifications interrupted while sending: dead-lettered, not sent again');
+  // at-most-once channels: the platform call had begun (sentAt) — maybe posted, so never posted
+  // again; the alert's history says so (delivery_failed), like any other dead letter
+  const interrupted = await d.prisma.notification.findMany({
+    where: { state: 'sending', nextAttemptAt: { lt: now }, sentAt: { not: null } },
+    select: { id: true, alertId: true, channel: true, attempts: true, destination: { select: { code: true } } },
+    take: 1000,
+  });
+  let unknown = 0;
+  for (const n of interrupted) {
+    const done = await withRetry(() =>
+      d.prisma.$transaction(async (tx) => {
+        // guarded by state: another sweep, or the worker finishing late, may have moved it already
+        const { count } = await tx.notification.updateMany({ where: { id: n.id, state: 'sending' }, data: { state: 'dead', lastError: SEND_INTERRUPTED } });
+        if (count === 1) {
+          await tx.alertEvent.create({
+            data: { alertId: n.alertId, type: 'delivery_failed', channel: n.channel, at: now, note: `${n.destination?.code ?? n.channel}: ${SEND_INTERRUPTED}`.slice(0, 1024), data: { notificationId: n.id, attempts: n.attempts, interrupted: true } },
+          });
+        }
+        return count;
+      }),
+    );
+    unknown += done;
+  }
+  if (unknown) d.log.warn({ count: unknown }, 'at-most-once notifications interrupted while sending: dead-lettered, not sent again');
   const dead = await withRetry(() =>
     d.prisma.notification.updateMany({
       where: { state: 'sending', nextAttemptAt: { lt: now }, sentAt: null },
       data: { state: 'pending', nextAttemptAt: now, lastError: 'worker stopped while sending; retrying (may duplicate)' },
     }),
   );
-  return fixed + unknown.count + dead.count;
+  return fixed + unknown + dead.count;
 }
 
 /** The bull queue every role shares (prefix keeps installs sharing one Redis apart). */

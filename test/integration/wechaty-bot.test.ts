@@ -423,6 +423,12 @@ describe('wechaty bot on the demo plant (PuppetMock)', () => {
     expect(await c.sys.rt.sweepOnce()).toBe(2);
     const ra = await prisma.notification.findUniqueOrThrow({ where: { id: a.id } });
     expect(ra).toMatchObject({ state: 'dead', lastError: SEND_INTERRUPTED });
+    // …and the alert's history says so, naming the message: nothing left untraced
+    const ev = await prisma.alertEvent.findFirstOrThrow({ where: { alertId: a.alertId, type: 'delivery_failed' } });
+    expect(ev).toMatchObject({ channel: a.channel });
+    expect(ev.note).toContain(SEND_INTERRUPTED);
+    expect((ev.data as { notificationId: number }).notificationId).toBe(a.id);
+    expect(await prisma.alertEvent.count({ where: { alertId: b.alertId, type: 'delivery_failed' } })).toBe(a.alertId === b.alertId ? 1 : 0);
     expect((await prisma.notification.findUniqueOrThrow({ where: { id: b.id } })).state).toBe('pending');
 
     await c.sys.rt.relayOnce();
