@@ -44,7 +44,11 @@ const num = (d: { toString(): string } | null | undefined): number | null => (d 
  * first, with what the phone needs to do the check: the measure, its key parameter with unit and
  * safe range, the check means, the window, and whether a photo is required. Instances of a unit
  * shut down for maintenance are left out (suspended, whether or not the engine has marked them yet).
+ * @returns `{ items, truncated }` — truncated: more than MY_TASKS_CAP were open (the soonest due are given)
  */
+/** Most instances GET /me/tasks returns (it was 200, cut silently). */
+export const MY_TASKS_CAP = 2000;
+
 export async function listMyTasks(prisma: PrismaClient, clock: Clock, actor: Actor) {
   const now = clock.now();
   const me = await prisma.person.findUniqueOrThrow({ where: { id: actor.personId }, select: { postId: true } });
@@ -65,9 +69,13 @@ export async function listMyTasks(prisma: PrismaClient, clock: Clock, actor: Act
       },
     },
     orderBy: { endAt: 'asc' },
-    take: 200,
+    // bounded by the tasks of one person or post (at most one open instance each); the cap only
+    // guards memory, and hitting it is said (truncated), never silent
+    take: MY_TASKS_CAP + 1,
   });
+  const truncated = rows.length > MY_TASKS_CAP;
   const items = rows
+    .slice(0, MY_TASKS_CAP)
     .filter((i) => !isSuspendedBy(i, i.checkTask.controlMeasure?.riskEvent.riskUnit.shutdowns ?? []))
     .map((i) => {
       const t = i.checkTask;
@@ -88,7 +96,7 @@ export async function listMyTasks(prisma: PrismaClient, clock: Clock, actor: Act
         majorHazardSource: t.majorHazardSource,
       };
     });
-  return { items };
+  return { items, truncated };
 }
 
 // ───────────────────────────── submit a check record ─────────────────────────────

@@ -305,3 +305,33 @@ describe('hazard drafts from a misread', () => {
   });
 
 });
+
+// ─────────────────────────────────────────────────────────────────────────────────────────────
+describe('a person with many tasks open at once', () => {
+  let sys: TestSystem;
+  const as = client(() => sys);
+  beforeAll(async () => {
+    sys = await createTestSystem({ now: T0 });
+    await sys.cycle();
+  });
+  afterAll(async () => sys?.close());
+
+  // the list was cut at 200 rows without a word: the 201st check simply was not on the phone
+  test('250 extra tasks of 朱斌 (p15): all of them are listed, soonest due first, not truncated', async () => {
+    const { id: _id, code: _code, createdAt: _c, updatedAt: _u, ...t3 } = await sys.rt.prisma.checkTask.findFirstOrThrow({ where: { code: 'T3' } });
+    await sys.rt.prisma.checkTask.createMany({ data: Array.from({ length: 250 }, (_, i) => ({ ...t3, code: `TX${i + 1}` }) as never) });
+    const extra = await sys.rt.prisma.checkTask.findMany({ where: { code: { startsWith: 'TX' } }, select: { id: true } });
+    expect(extra).toHaveLength(250);
+    await sys.rt.prisma.checkTaskInstance.createMany({
+      data: extra.map((t, i) => ({ enterpriseId: t3.enterpriseId, checkTaskId: t.id, startAt: new Date(T0.getTime() - H), endAt: new Date(T0.getTime() + H + i * MIN) })),
+    });
+    const res = await (await as('p15')).get('/api/v1/me/tasks').expect(200);
+    const codes = (res.body.items as TaskItem[]).map((i) => i.task.code);
+    expect(codes).toHaveLength(251); // T3 and the 250
+    expect(codes).toContain('T3');
+    expect(codes).toContain('TX250');
+    expect(res.body.truncated).toBe(false);
+    const ends = (res.body.items as TaskItem[]).map((i) => Date.parse(i.window.endAt));
+    expect(ends).toEqual([...ends].sort((a, b) => a - b));
+  });
+});
