@@ -26,6 +26,7 @@ import { healthRoutes } from './routes/health';
 import { outboxRoutes } from './routes/outbox';
 import { linkRoutes } from './routes/link';
 import { apiRoutes } from './routes/api/index';
+import { describeIssues, invalidInput } from './routes/api/registry';
 import { dingtalkRoutes } from './routes/dingtalk';
 import { wecomRoutes } from './routes/wecom';
 import type { WecomCallback } from './services/wecom-callback';
@@ -100,13 +101,10 @@ export function createApp(deps: AppDeps): Koa<AppState> {
         ctx.status = err.status;
         ctx.body = { code: err.code, message: err.messageZh, message_en: err.messageEn, ...(err.details !== undefined ? { details: err.details } : {}) };
       } else if (err instanceof ZodError) {
+        // a schema parsed outside the API registry (which reports params./query./body. itself)
+        const e = invalidInput(describeIssues(err.issues));
         ctx.status = 400;
-        ctx.body = {
-          code: 'invalid_input',
-          message: '输入有误：' + err.issues.map((i) => `${i.path.join('.') || '(body)'} ${i.message}`).join('；'),
-          message_en: 'invalid input',
-          details: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-        };
+        ctx.body = { code: e.code, message: e.messageZh, message_en: e.messageEn, details: e.details };
       } else if ((err as { status?: number }).status && (err as { status: number }).status < 500) {
         // koa/bodyparser errors (malformed JSON, too large) carry a 4xx status
         const e = err as { status: number; message: string };

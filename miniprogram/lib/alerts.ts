@@ -3,7 +3,7 @@
  * 销警 (clear by hand, with a reason). 销警 is offered only to the roles the server lets clear
  * (shared/contract.ts CLEAR_ROLES — the same list server/domain/alert-permissions.ts enforces).
  */
-import { ALERT_EVENT_LABELS, mayClearAlerts, NOTE_MAX, type AlertItem, type AlertView, type Page } from '../shared/contract';
+import { ALERT_EVENT_LABELS, cleanText, mayClearAlerts, NOTE_MAX, type AlertItem, type AlertView, type Page } from '../shared/contract';
 import { ApiError, get, post } from './api';
 import { formatTime } from './format';
 
@@ -85,10 +85,11 @@ export async function loadAlert(id: number, roles: readonly string[]): Promise<A
 }
 
 function need(text: string, what: string): string {
-  const t = text.trim();
-  if (!t) throw new ApiError('rejected', 0, `${what}_required`, what === 'note' ? '请填写处置说明' : '请填写销警原因');
-  if ([...t].length > NOTE_MAX) throw new ApiError('rejected', 0, `${what}_too_long`, `不能超过 ${NOTE_MAX} 字`);
-  return t;
+  // the server's text rule (shared/contract.ts cleanText), so a note it would refuse is never sent
+  const t = cleanText(text, { max: NOTE_MAX, multiline: true });
+  if (!t.ok) throw new ApiError('rejected', 0, t.problem === 'too_long' ? `${what}_too_long` : `${what}_invalid`, t.problem === 'too_long' ? `不能超过 ${NOTE_MAX} 字` : t.zh);
+  if (!t.value) throw new ApiError('rejected', 0, `${what}_required`, what === 'note' ? '请填写处置说明' : '请填写销警原因');
+  return t.value;
 }
 
 /** 确认 */

@@ -3,7 +3,7 @@
  * as it is typed (the same rule as the server: shared/contract.ts readingState), what is missing
  * before submit, and the POST /check-records body with time, place and device id.
  */
-import { CHECK_LOCATION_MAX, MAX_PHOTOS, NOTE_MAX, photoRequired, readingState, type CheckRecordRequest, type CheckRecordResponse, type CheckResult, type MyTask, type ReadingState } from '../shared/contract';
+import { CHECK_LOCATION_MAX, CHECK_NOTE_MAX, cleanText, clipChars, MAX_PHOTOS, photoRequired, readingState, type CheckRecordRequest, type CheckRecordResponse, type CheckResult, type MyTask, type ReadingState } from '../shared/contract';
 import { get, post } from './api';
 import { formatNumber, formatTime, parseReading, timeLeft } from './format';
 import { uuid4 } from './uuid';
@@ -80,7 +80,8 @@ export function checkProblems(t: MyTask, f: CheckForm): string[] {
   if (!t.parameter && f.readingText.trim()) out.push('该任务没有关键参数，无需读数');
   if (photoRequired(t.checkMeans) && f.photoCount === 0) out.push('该任务的排查方式为拍照，请拍摄现场照片');
   if (f.photoCount > MAX_PHOTOS) out.push(`最多 ${MAX_PHOTOS} 张照片`);
-  if ([...f.note].length > NOTE_MAX) out.push(`备注不能超过 ${NOTE_MAX} 字`);
+  const note = cleanText(f.note, { max: CHECK_NOTE_MAX, multiline: true });
+  if (!note.ok) out.push(note.problem === 'too_long' ? `备注不能超过 ${CHECK_NOTE_MAX} 字` : `备注${note.zh}`);
   return out;
 }
 
@@ -104,8 +105,11 @@ export function checkRecordBody(t: MyTask, f: CheckForm, place: Place, deviceId:
     body.latitude = place.latitude;
     body.longitude = place.longitude;
   }
-  if (place.location) body.location = place.location.slice(0, CHECK_LOCATION_MAX);
-  if (f.note.trim()) body.note = f.note.trim();
+  // a place name longer than the server keeps is shortened by whole characters (never half an emoji)
+  const location = place.location ? cleanText(clipChars(place.location, CHECK_LOCATION_MAX), { max: CHECK_LOCATION_MAX }) : null;
+  if (location?.ok && location.value) body.location = location.value;
+  const note = cleanText(f.note, { max: CHECK_NOTE_MAX, multiline: true });
+  if (note.ok && note.value) body.note = note.value;
   return body;
 }
 

@@ -4,7 +4,7 @@
  * (验收) or send back (退回, with a reason), request an extension (申请延期). The server decides who
  * may (rectifier or a superior, acceptor…); the page offers the step to the person it is waiting for.
  */
-import { EXTENSION_REASON_MAX, MAX_PHOTOS, MEASURES_MAX, NOTE_MAX, type HazardListItem, type HazardStepResponse, type HazardView, type PhotoRef } from '../shared/contract';
+import { cleanText, EXTENSION_REASON_MAX, MAX_PHOTOS, MEASURES_MAX, NOTE_MAX, type HazardListItem, type HazardStepResponse, type HazardView, type PhotoRef } from '../shared/contract';
 import { ApiError, get, post, uploadPhoto } from './api';
 import { formatTime, timeLeft } from './format';
 
@@ -112,13 +112,14 @@ export async function uploadAll(paths: string[], onProgress?: (done: number, tot
 }
 
 function text(t: string, max: number, code: string, zhEmpty: string | null): string | undefined {
-  const s = t.trim();
-  if (!s) {
+  // the server's text rule (shared/contract.ts cleanText), so a text it would refuse is never sent
+  const r = cleanText(t, { max, multiline: true });
+  if (!r.ok) throw new ApiError('rejected', 0, r.problem === 'too_long' ? `${code}_too_long` : `${code}_invalid`, r.problem === 'too_long' ? `不能超过 ${max} 字` : r.zh);
+  if (!r.value) {
     if (zhEmpty) throw new ApiError('rejected', 0, `${code}_required`, zhEmpty);
     return undefined;
   }
-  if ([...s].length > max) throw new ApiError('rejected', 0, `${code}_too_long`, `不能超过 ${max} 字`);
-  return s;
+  return r.value;
 }
 
 /** 上报 a draft (POST /hazards/:id/report) */

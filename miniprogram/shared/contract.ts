@@ -33,6 +33,74 @@ export const CLIENT_REQUEST_ID_MAX = 64;
 export const DEVICE_ID_MAX = 64;
 /** Characters of a free-text location (CheckRecord.location). */
 export const CHECK_LOCATION_MAX = 128;
+/** Characters of a check record's note (CheckRecord.note). */
+export const CHECK_NOTE_MAX = 500;
+
+// ───────────────────────────── free text ─────────────────────────────
+// Every limit above counts characters as Unicode code points (an emoji is 1, as MySQL utf8mb4
+// VARCHAR(n) counts them), never UTF-16 units (`.length`, `.slice`).
+
+/** Why a text was refused (see cleanText). */
+export type TextProblem = 'control_char' | 'bad_unicode' | 'too_long';
+
+/** Outcome of cleanText: the cleaned value ('' when blank), or why it is refused. */
+export type CleanText = { ok: true; value: string } | { ok: false; problem: TextProblem; zh: string; en: string };
+
+/**
+ * Zero-width and other invisible characters a phone keyboard or a paste can leave at either end of
+ * a field, or make a whole field of (U+200B zero width space, U+FEFF BOM, U+2060 word joiner,
+ * U+00AD soft hyphen, bidi marks…). JS `\s` covers the spaces (incl. U+3000, U+00A0). Variation
+ * selectors are kept: at the end they belong to the emoji before them (❤️).
+ */
+const EDGE_INVISIBLE = /^[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\uffa0]+|[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\uffa0]+$/g;
+
+/**
+ * The one rule for free text typed by people (names, descriptions, notes, reasons, comments), on
+ * the phone and on the server (server/domain/inputs.ts `text()`, the link page, the three lists):
+ * - CRLF / CR become LF; invisible characters and blanks at either end are trimmed, so a value of
+ *   only those is blank (`value: ''` — the caller decides whether blank is allowed);
+ * - control characters are refused: C0 (U+0000–U+001F; a NUL broke the Excel round trip), DEL and
+ *   C1 (U+007F–U+009F) — except LF and TAB in multi-line text;
+ * - a lone surrogate (not valid Unicode, cannot be stored as utf8mb4) is refused;
+ * - at most `max` characters, counted as code points after trimming.
+ * @param o.max limit in characters (code points)
+ * @param o.multiline whether LF and TAB are allowed (descriptions, notes), default false (names)
+ */
+export function cleanText(raw: string, o: { max: number; multiline?: boolean }): CleanText {
+  const s = raw.replace(/\r\n?/g, '\n');
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        i++;
+        continue;
+      }
+      return { ok: false, problem: 'bad_unicode', zh: '含有无效字符', en: 'contains invalid Unicode (a lone surrogate)' };
+    }
+    if (c >= 0xdc00 && c <= 0xdfff) return { ok: false, problem: 'bad_unicode', zh: '含有无效字符', en: 'contains invalid Unicode (a lone surrogate)' };
+    const allowed = o.multiline && (c === 0x0a || c === 0x09);
+    if (!allowed && (c < 0x20 || (c >= 0x7f && c <= 0x9f))) {
+      const what = c === 0x0a || c === 0x09 ? { zh: '不能包含换行或制表符', en: 'must be one line (no line breaks or tabs)' } : { zh: '含有控制字符', en: `contains a control character (U+${c.toString(16).toUpperCase().padStart(4, '0')})` };
+      return { ok: false, problem: 'control_char', ...what };
+    }
+  }
+  const value = trimText(s);
+  const n = [...value].length;
+  if (n > o.max) return { ok: false, problem: 'too_long', zh: `不能超过 ${o.max} 个字（现有 ${n} 个）`, en: `must be at most ${o.max} characters (got ${n})` };
+  return { ok: true, value };
+}
+
+/** `s` with CRLF / CR as LF and blanks and invisible characters trimmed at both ends ('' when that is all it has). */
+export function trimText(s: string): string {
+  return s.replace(/\r\n?/g, '\n').replace(EDGE_INVISIBLE, '');
+}
+
+/** The first `max` characters (code points) of `s`: never splits a surrogate pair (unlike `.slice`). */
+export function clipChars(s: string, max: number): string {
+  const cps = [...s];
+  return cps.length <= max ? s : cps.slice(0, max).join('');
+}
 
 // ───────────────────────────── inspection rules ─────────────────────────────
 
@@ -151,9 +219,9 @@ export interface HazardReportDraft {
  */
 export function validateHazardDraft(d: HazardReportDraft): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
-  const name = d.name.trim();
-  if (!name) issues.push({ field: 'name', code: 'name_required', zh: '请用一句话说明隐患' });
-  else if ([...name].length > HAZARD_NAME_MAX) issues.push({ field: 'name', code: 'name_too_long', zh: `说明不能超过 ${HAZARD_NAME_MAX} 字` });
+  const name = cleanText(d.name, { max: HAZARD_NAME_MAX });
+  if (!name.ok) issues.push(name.problem === 'too_long' ? { field: 'name', code: 'name_too_long', zh: `说明不能超过 ${HAZARD_NAME_MAX} 字` } : { field: 'name', code: 'name_invalid', zh: `说明${name.zh}` });
+  else if (!name.value) issues.push({ field: 'name', code: 'name_required', zh: '请用一句话说明隐患' });
   if (d.photoCount > MAX_PHOTOS) issues.push({ field: 'photos', code: 'too_many_photos', zh: `最多 ${MAX_PHOTOS} 张照片` });
   if (d.dangerLevel != null && d.dangerLevel !== 0 && d.dangerLevel !== 1) issues.push({ field: 'dangerLevel', code: 'invalid_level', zh: '隐患等级无效' });
   return issues;

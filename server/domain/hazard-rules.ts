@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { DANGER_LEVEL_LABELS, HAZARD_TYPE_LABELS } from '../../miniprogram/shared/contract';
 import { isMajorCriterion } from './major-criteria';
 import { isLocalDate, type LocalDate } from './time';
+import { localDate, text } from './inputs';
 
 export interface RuleViolation {
   code: string;
@@ -75,10 +76,17 @@ export function effectiveDangerLevel(dangerLevel: number | undefined, majorCrite
 }
 
 /**
+ * How far ahead of the server's clock a reported instant may be (a phone's clock runs a little
+ * fast): a foundAt within this is taken as "now" (services/hazards.ts stores min(foundAt, now)).
+ */
+export const FOUND_AT_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
  * What a report (or a confirmation changing level/source) must satisfy:
  * - a criterion (1..20) forces level 1; an explicit level 0 with a criterion is a contradiction;
  * - source 10 (government-found) needs the 执法编号 and the date found; an 执法编号 only goes with source 10;
- * - nothing is found in the future (instant after `now`, or a local date after `today`).
+ * - nothing is found in the future (instant more than FOUND_AT_CLOCK_SKEW_MS after `now`, or a
+ *   local date after `today`).
  * @returns the first violation, or null.
  */
 export function classificationProblem(c: ClassificationInput, now: Date, today: LocalDate): RuleViolation | null {
@@ -93,7 +101,7 @@ export function classificationProblem(c: ClassificationInput, now: Date, today: 
     return v('enforcement_id_requires_src10', '执法编号仅用于政府检查发现的隐患（来源 10）', 'enforcementId only goes with dangerSrc 10 (government-found)');
   }
   if (c.foundDate && (!isLocalDate(c.foundDate) || c.foundDate > today)) return v('found_in_future', '发现日期不能晚于今天', 'foundAt cannot be in the future');
-  if (c.foundAt && c.foundAt.getTime() > now.getTime()) return v('found_in_future', '发现时间不能晚于现在', 'foundAt cannot be in the future');
+  if (c.foundAt && c.foundAt.getTime() > now.getTime() + FOUND_AT_CLOCK_SKEW_MS) return v('found_in_future', '发现时间不能晚于现在', 'foundAt cannot be in the future');
   return null;
 }
 
@@ -118,7 +126,7 @@ export const MIN_AFTER_PHOTOS = 1;
 
 // ───────────────────────────── 治理方案 (重大隐患) ─────────────────────────────
 
-const required = (max: number) => z.string().trim().min(1).max(max);
+const required = (max: number) => text(max, { multiline: true });
 
 /**
  * The rectification plan of a 重大隐患 — 16号令 第十五条 and the "五到位" (措施、责任、资金、时限、
@@ -135,8 +143,8 @@ export const hazardPlanSchema = z
     funds: z.number().finite().min(0).max(1e10),
     /** 负责治理的机构和人员 */
     people: required(1000),
-    /** 治理的时限 (local date YYYY-MM-DD) */
-    timeLimit: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD').refine(isLocalDate, 'not a calendar date'),
+    /** 治理的时限 (local date YYYY-MM-DD, 2000–2099) */
+    timeLimit: localDate,
     /** 安全措施 (during rectification) */
     safetyMeasures: required(2000),
     /** 应急预案/应急措施 */

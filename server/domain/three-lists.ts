@@ -13,6 +13,8 @@
 import { z } from 'zod';
 import { validateSchedule, type CycleUnit } from './cycles';
 import { localDateMinutes, parseHhmm, zoneOffsetMinutes } from './time';
+import { isSupportedInstant, YEAR_MAX, YEAR_MIN } from './inputs';
+import { cleanText, trimText } from '../../miniprogram/shared/contract';
 
 // ───────────────────────────── national code tables ─────────────────────────────
 
@@ -148,12 +150,18 @@ class Issues {
   has(field: string): boolean {
     return this.list.some((i) => i.field === field);
   }
-  text(field: string, v: string | null | undefined, max: number, required: boolean): void {
-    if (v === null || v === undefined || v.trim() === '') {
+  /** free text (cleanText: no control characters, limit in code points); multi-line only for descriptions */
+  text(field: string, v: string | null | undefined, max: number, required: boolean, multiline = false): void {
+    if (v === null || v === undefined || trimText(v) === '') {
       if (required) this.add(field, '不能为空', 'is required');
       return;
     }
-    const n = [...v].length;
+    const r = cleanText(v, { max: Number.MAX_SAFE_INTEGER, multiline });
+    if (!r.ok) {
+      this.add(field, r.zh, r.en);
+      return;
+    }
+    const n = [...r.value].length;
     if (n > max) this.add(field, `不能超过 ${max} 个字符，实际为 ${n} 个`, `must be at most ${max} characters, got ${n}`);
   }
   oneOf(field: string, v: unknown, allowed: readonly (number | string)[], required = true): void {
@@ -180,10 +188,20 @@ const intKeys = (o: object) => Object.keys(o).map(Number);
 /** Column lengths (schema.prisma): checked before writing, so an import never fails half-way. */
 export const MAX_LEN = { code: 64, name: 128, hazardCode: 64, type: 64, measure: 512, classify3: 128, checkContent: 512, paramName: 64, paramUnit: 16, content: 512, eventDescription: 5000 } as const;
 
-/** A list item's code: the enterprise-wide natural key (no surrounding blanks, no line breaks). */
+/**
+ * What a list item's code may contain: letters, digits, `-`, `_` and `.` (the demo plant's codes and
+ * the national interface's are all of these). Conservative on purpose: a code is a key in Excel
+ * round trips, URLs, QR labels (`dualprev:unit:<company>:<code>`) and chat text, where a NUL or a
+ * blank broke the Excel round trip (new-user test).
+ */
+export const CODE_PATTERN = /^[A-Za-z0-9._-]+$/;
+
+/** A list item's code: the enterprise-wide natural key (CODE_PATTERN, at most 64 characters). */
 function checkCode(is: Issues, code: string | null | undefined): void {
   is.text('code', code, MAX_LEN.code, true);
-  if (code && /[\r\n\t]/.test(code)) is.add('code', '不能包含换行或制表符', 'must not contain line breaks or tabs');
+  if (code && !is.has('code') && !CODE_PATTERN.test(code)) {
+    is.add('code', `只能包含字母、数字和 - _ .，实际为 ${shown(code)}`, 'may contain only letters, digits, "-", "_" and "."');
+  }
 }
 
 // ───────────────────────────── items ─────────────────────────────
@@ -271,7 +289,7 @@ export function checkRiskEvent(v: RiskEventValues): ListIssue[] {
   const is = new Issues();
   checkCode(is, v.code);
   is.text('name', v.name, MAX_LEN.name, true);
-  is.text('description', v.description, MAX_LEN.eventDescription, false);
+  is.text('description', v.description, MAX_LEN.eventDescription, false, true);
   for (const f of ['l0', 's0', 'l', 's'] as const) is.intRange(f, v[f], 1, 5);
   is.reference('riskUnitId', v.riskUnitPresent, true);
   return is.list;
@@ -299,7 +317,7 @@ export interface ControlMeasureValues {
 export function checkControlMeasure(v: ControlMeasureValues): ListIssue[] {
   const is = new Issues();
   checkCode(is, v.code);
-  is.text('description', v.description, MAX_LEN.measure, true);
+  is.text('description', v.description, MAX_LEN.measure, true, true);
   is.reference('riskEventId', v.riskEventPresent, true);
   is.oneOf('dataSrc', v.dataSrc, intKeys(DATA_SRC));
   is.oneOf('classify1', v.classify1, intKeys(CLASSIFY1));
@@ -316,7 +334,7 @@ export function checkControlMeasure(v: ControlMeasureValues): ListIssue[] {
     );
   }
   is.text('classify3', v.classify3, MAX_LEN.classify3, false);
-  is.text('checkContent', v.checkContent, MAX_LEN.checkContent, false);
+  is.text('checkContent', v.checkContent, MAX_LEN.checkContent, false, true);
   is.text('paramName', v.paramName, MAX_LEN.paramName, false);
   is.text('paramUnit', v.paramUnit, MAX_LEN.paramUnit, false);
   for (const f of ['paramMin', 'paramMax'] as const) {
@@ -383,18 +401,21 @@ function scheduleIssue(message: string): ListIssue {
  *    source's responsible person of the role: checked by the service, which knows the source.)
  *  - the schedule: cycles.ts validateSchedule (cycle > 0 within its unit's bound, unit 小时/天/月/年,
  *    work window only on hourly tasks, workDayType 0/1/2).
- *  - checkMeans 拍照 or 现场确认.
+ *  - checkMeans 拍照 or 现场确认; taskStartTime (when given) in 2000–2099 (domain/inputs.ts).
  */
 export function checkCheckTask(v: CheckTaskValues): ListIssue[] {
   const is = new Issues();
   checkCode(is, v.code);
-  is.text('content', v.content, MAX_LEN.content, true);
+  is.text('content', v.content, MAX_LEN.content, true, true);
   is.oneOf('workType', v.workType, intKeys(WORK_TYPE));
   is.oneOf('checkMeans', v.checkMeans, CHECK_MEANS);
   is.oneOf('checkCycleUnit', v.checkCycleUnit, ['小时', '天', '月', '年']);
   is.oneOf('workDayType', v.workDayType, intKeys(WORK_DAY_TYPE));
   if (v.checkCycle === null) is.add('checkCycle', '不能为空（正整数）', 'is required (a positive integer)');
-  if (!is.has('checkCycleUnit') && !is.has('workDayType') && v.checkCycle !== null) {
+  if (v.taskStartTime !== null && !isSupportedInstant(v.taskStartTime)) {
+    is.add('taskStartTime', `必须在 ${YEAR_MIN}–${YEAR_MAX} 年之间，实际为 ${shown(v.taskStartTime)}`, `must lie in ${YEAR_MIN}–${YEAR_MAX}, got ${shown(v.taskStartTime)}`);
+  }
+  if (!is.has('checkCycleUnit') && !is.has('taskStartTime') && !is.has('workDayType') && v.checkCycle !== null) {
     const problems = validateSchedule({
       checkCycle: v.checkCycle,
       checkCycleUnit: v.checkCycleUnit as CycleUnit,

@@ -16,6 +16,7 @@ import type { AppDeps } from '../app';
 import { AppError } from '../errors';
 import { esc, page } from '../views/html';
 import { ALERT_EVENT_LABELS } from '../../miniprogram/shared/contract';
+import { idText, intText } from '../domain/inputs';
 import { alertCode, formatLocal } from '../domain/render';
 import { ALERT_KIND_NAMES, type AlertKind } from '../domain/escalation';
 import { getAlertView } from '../services/alert-actions';
@@ -24,8 +25,8 @@ import type { NeutralMessage } from '../domain/message';
 const query = z.object({
   state: z.enum(['pending', 'queued', 'sending', 'sent', 'dead', 'cancelled']).optional(),
   channel: z.string().max(24).optional(),
-  alert: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
+  alert: idText.optional(),
+  limit: intText({ min: 1, max: 500 }).default(100),
   format: z.enum(['html', 'json']).optional(),
   token: z.string().optional(),
 });
@@ -122,7 +123,7 @@ ${n.lastError ? `<div class="bad">${esc(n.lastError)}</div>` : ''}
 
   r.get('/alerts/:id', async (ctx) => {
     guard(ctx);
-    const id = z.coerce.number().int().positive().parse(ctx.params.id);
+    const id = idText.parse(ctx.params.id);
     const a = await getAlertView(deps.prisma, id);
     const tz = (a.detail as { tz?: string }).tz ?? 'Asia/Shanghai';
     const events = a.events

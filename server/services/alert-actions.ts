@@ -15,6 +15,7 @@ import { parsePolicy } from '../domain/escalation';
 import { alertCode } from '../domain/render';
 import { clearAlert, type AlertRecipients } from './alerts';
 import { isSuperiorOf, loadOrg } from './org';
+import { clipChars } from '../../miniprogram/shared/contract';
 
 export interface Actor {
   personId: number;
@@ -118,7 +119,7 @@ async function pauseAlert(prisma: PrismaClient, clock: Clock, actor: Actor, aler
         ackUntil,
         nextFireAt: ackUntil,
         escalationToken: { increment: 1 },
-        ...(action === 'handle' ? { handledAt: now, handledById: actor.personId, handleNote: note!.slice(0, 1024) } : {}),
+        ...(action === 'handle' ? { handledAt: now, handledById: actor.personId, handleNote: clipChars(note!, 1024) } : {}),
       },
     });
     await tx.alertEvent.create({
@@ -127,7 +128,7 @@ async function pauseAlert(prisma: PrismaClient, clock: Clock, actor: Actor, aler
         type: action === 'handle' ? 'handled' : 'acknowledged',
         actorId: actor.personId,
         channel: ctx.channel,
-        note: note?.slice(0, 1024) ?? null,
+        note: note ? clipChars(note, 1024) : null,
         at: now,
         data: { ackUntil: ackUntil.toISOString(), notificationId: ctx.notificationId ?? null },
       },

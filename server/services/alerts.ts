@@ -12,6 +12,7 @@ import { DEFAULT_POLICIES, parsePolicy, type AlertKind, type EscalationPolicyDat
 import { resolveLevels, type RoleHolders, type SubjectPeople } from '../domain/recipients';
 import type { RecipientRole } from '../domain/roles';
 import { alertTitle, type AlertDetail } from '../domain/render';
+import { clipChars } from '../../miniprogram/shared/contract';
 
 type Tx = Prisma.TransactionClient;
 
@@ -224,7 +225,7 @@ async function clearAlerts(tx: Tx, items: Array<{ id: number; reason: string }>,
     clearedAt: how.now,
     clearedById: how.actorId ?? null,
     clearKind: how.clearKind,
-    clearReason: reason.slice(0, 1024),
+    clearReason: clipChars(reason, 1024),
     escalationToken: { increment: 1 },
   });
   let cleared: typeof items;
@@ -244,12 +245,12 @@ async function clearAlerts(tx: Tx, items: Array<{ id: number; reason: string }>,
   }
   await insertAlertEvents(
     tx,
-    cleared.map((x) => ({ alertId: x.id, type: 'cleared', actorId: how.actorId ?? null, channel: how.channel, note: x.reason.slice(0, 1024), at: how.now, data: { clearKind: how.clearKind } })),
+    cleared.map((x) => ({ alertId: x.id, type: 'cleared', actorId: how.actorId ?? null, channel: how.channel, note: clipChars(x.reason, 1024), at: how.now, data: { clearKind: how.clearKind } })),
   );
   for (const [reason, ids] of byReason(cleared)) {
     await tx.notification.updateMany({
       where: { alertId: { in: ids }, state: { in: ['pending', 'queued'] } },
-      data: { state: 'cancelled', lastError: `alert cleared: ${reason}`.slice(0, 1024) },
+      data: { state: 'cancelled', lastError: clipChars(`alert cleared: ${reason}`, 1024) },
     });
   }
   return cleared.map((x) => x.id);

@@ -30,6 +30,7 @@ import { AppError } from '../errors';
 import { detectImageType, extensionFor, gpsFromExif, type GpsPoint, type ImageMime } from '../domain/files';
 import { heifDimensions, heifExif, heifWithoutMetadata } from '../domain/heif';
 import type { Storage } from './storage';
+import { clipChars } from '../../miniprogram/shared/contract';
 
 /** Thumbnail bounding box, px (fits a phone list row at 3× density). */
 export const THUMB_PX = 320;
@@ -251,7 +252,7 @@ export function readGps(exif: Buffer | null | undefined): GpsPoint | null {
 /** A file name safe to keep and to send back in Content-Disposition: no path, no control characters, ≤ 200 chars. */
 function cleanName(name: string): string | null {
   const base = name.split(/[\\/]/).pop() ?? '';
-  const clean = base.replace(/[\u0000-\u001f\u007f"]/g, '').trim().slice(0, 200);
+  const clean = clipChars(base.replace(/[\u0000-\u001f\u007f"]/g, '').trim(), 200);
   return clean || null;
 }
 

@@ -23,6 +23,7 @@ import { clearAlertsFor, loadPolicy } from './alerts';
 import type { Actor } from './alert-actions';
 import { loadOrg, isSuperiorOf } from './org';
 import { headsUnit, logStep, OVERSIGHT, violation } from './hazards';
+import { clipChars } from '../../miniprogram/shared/contract';
 
 type Tx = Prisma.TransactionClient;
 
@@ -72,7 +73,7 @@ export async function requestExtension(prisma: PrismaClient, clock: Clock, actor
     const pending = await tx.hazardExtension.findFirst({ where: { hazardId: h.id, state: 'pending' }, select: { id: true } });
     if (pending) throw conflict('extension_pending', '已有待审批的延期申请，请等待审批结果', `extension request #${pending.id} is still waiting for a decision`);
     const ext = await tx.hazardExtension.create({
-      data: { hazardId: h.id, requestedById: actor.personId, fromDeadlineDate: h.deadlineDate, requestedDate: input.requestedDate, reason: reason.slice(0, 1024), state: 'pending', createdAt: now },
+      data: { hazardId: h.id, requestedById: actor.personId, fromDeadlineDate: h.deadlineDate, requestedDate: input.requestedDate, reason: clipChars(reason, 1024), state: 'pending', createdAt: now },
     });
     await logStep(tx, h.id, 'extension_request', h.state as HazardState, h.state as HazardState, actor.personId, now, {
       comment: reason,
@@ -109,7 +110,7 @@ export async function approveExtension(prisma: PrismaClient, clock: Clock, actor
     if (locked.state !== h.state || locked.deadlineDate !== h.deadlineDate) throw stateChanged();
     const { count } = await tx.hazardExtension.updateMany({
       where: { id: ext.id, state: 'pending' },
-      data: { state: 'approved', decidedById: actor.personId, decidedAt: now, decisionComment: input.comment?.slice(0, 1024) ?? null },
+      data: { state: 'approved', decidedById: actor.personId, decidedAt: now, decisionComment: input.comment ? clipChars(input.comment, 1024) : null },
     });
     if (count === 0) throw conflict('extension_decided', '该延期申请已处理', 'extension request was decided meanwhile');
     await tx.hazard.update({ where: { id: h.id }, data: { deadlineDate: ext.requestedDate, deadlineAt, nextCheckAt: now } });
@@ -144,7 +145,7 @@ export async function rejectExtension(prisma: PrismaClient, clock: Clock, actor:
   return prisma.$transaction(async (tx) => {
     const { count } = await tx.hazardExtension.updateMany({
       where: { id: ext.id, state: 'pending' },
-      data: { state: 'rejected', decidedById: actor.personId, decidedAt: now, decisionComment: comment.slice(0, 1024) },
+      data: { state: 'rejected', decidedById: actor.personId, decidedAt: now, decisionComment: clipChars(comment, 1024) },
     });
     if (count === 0) throw conflict('extension_decided', '该延期申请已处理', 'extension request was decided meanwhile');
     await logStep(tx, h.id, 'extension_reject', h.state as HazardState, h.state as HazardState, actor.personId, now, {

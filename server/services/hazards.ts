@@ -39,6 +39,7 @@ import { clearAlertsFor } from './alerts';
 import type { Actor } from './alert-actions';
 import { assertFilesUsable } from './files';
 import { isSuperiorOf, loadOrg, type OrgSnapshot } from './org';
+import { clipChars } from '../../miniprogram/shared/contract';
 
 type Tx = Prisma.TransactionClient;
 
@@ -146,7 +147,7 @@ export async function logStep(tx: Tx, hazardId: number, action: HazardAction, fr
       fromState: from,
       toState: to,
       actorId,
-      comment: log.comment?.slice(0, 1024) ?? null,
+      comment: log.comment ? clipChars(log.comment, 1024) : null,
       photos: log.photos?.length ? log.photos : undefined,
       data: log.data ? (log.data as Prisma.InputJsonValue) : undefined,
       at,
@@ -337,7 +338,8 @@ async function prepareReport(prisma: PrismaClient, actor: Actor, input: ReportIn
     manageClass: input.manageClass ?? null,
     majorCriterion: input.majorCriterion ?? null,
     hazardCategory: categoryOf(links.workType, actor.roles),
-    foundAt: found.foundAt ?? now,
+    // within the tolerated clock skew a "future" instant is now (classificationProblem)
+    foundAt: found.foundAt && found.foundAt < now ? found.foundAt : now,
     photos: input.photos ?? [],
   };
   if (!data.name) throw badRequest('name_required', '请填写隐患名称', 'name is required');
@@ -438,7 +440,7 @@ export async function createHazardDraft(tx: Tx, d: DraftInput, now: Date): Promi
     data: {
       enterpriseId: d.enterpriseId,
       code,
-      name: d.name.slice(0, 255),
+      name: clipChars(d.name, 255),
       description: d.description ?? null,
       location: d.location ?? null,
       latitude: d.latitude ?? null,
@@ -709,7 +711,7 @@ export async function acceptHazard(prisma: PrismaClient, clock: Clock, actor: Ac
   const photos = input.photos ?? [];
   return prisma.$transaction(async (tx) => {
     await assertFilesUsable(tx, actor.enterpriseId, photos, { max: MAX_PHOTOS_PER_HAZARD });
-    const to = await move(tx, h, 'accept', actor.personId, now, { acceptedAt: now, acceptComment: input.comment?.slice(0, 512) ?? null }, { comment: input.comment, photos });
+    const to = await move(tx, h, 'accept', actor.personId, now, { acceptedAt: now, acceptComment: input.comment ? clipChars(input.comment, 512) : null }, { comment: input.comment, photos });
     const clearedAlerts = await closeLoose(tx, h, now, actor.personId, '隐患已验收销号');
     return { hazardId: h.id, state: to, clearedAlerts };
   });

@@ -14,6 +14,7 @@ import { randomInt } from 'node:crypto';
 import type { PrismaClient, Prisma } from '../db';
 import type { Clock } from '../clock';
 import { badRequest, conflict } from '../errors';
+import { clipChars } from '../../miniprogram/shared/contract';
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
@@ -90,7 +91,7 @@ export async function redeemBindingCode(
     if (used.count === 0) throw badRequest('binding_code_invalid', '绑定码已被使用', 'binding code already used');
     if (!current) {
       await tx.chatIdentity.create({
-        data: { enterpriseId: row.person.enterpriseId, personId: row.personId, platform: input.platform, externalId: input.externalId, displayName: input.displayName?.slice(0, 128) ?? null, via: 'binding_code', boundAt: now },
+        data: { enterpriseId: row.person.enterpriseId, personId: row.personId, platform: input.platform, externalId: input.externalId, displayName: input.displayName ? clipChars(input.displayName, 128) : null, via: 'binding_code', boundAt: now },
       });
     }
     return { personId: row.person.id, enterpriseId: row.person.enterpriseId, name: row.person.name };

@@ -30,6 +30,7 @@ import { Workbook, type Cell, type Worksheet } from 'exceljs';
 import type { PrismaClient } from '../db';
 import type { Clock } from '../clock';
 import { AppError } from '../errors';
+import { trimText } from '../../miniprogram/shared/contract';
 import type { Actor } from './alert-actions';
 import {
   assessRisk,
@@ -107,7 +108,7 @@ export interface SheetDef {
   columns: ColumnDef[];
 }
 
-const codeNote = '本企业内唯一；导入时按编码新增或更新';
+const codeNote = '本企业内唯一，只能包含字母、数字和 - _ .；导入时按编码新增或更新';
 const personNote = '人员编码，须已在系统中（人员、岗位、部门不通过本表导入）';
 const ro = (header: string, field: string, width: number, note: string): ColumnDef => ({ header, field, kind: 'text', readOnly: true, width, note: `只读：${note}，导入时忽略` });
 const codes = (o: object) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join('、');
@@ -427,7 +428,8 @@ type Raw = string | number | boolean | Date | { error: string } | null;
 function rawValue(cell: Cell): Raw {
   const norm = (v: unknown): Raw => {
     if (v === null || v === undefined) return null;
-    if (typeof v === 'string') return v.trim() === '' ? null : v.trim();
+    // blanks and invisible characters (U+200B, U+FEFF…) at either end are not part of the value
+    if (typeof v === 'string') return trimText(v) === '' ? null : trimText(v);
     if (typeof v === 'number' || typeof v === 'boolean' || v instanceof Date) return v;
     if (typeof v === 'object') {
       const o = v as Record<string, unknown>;

@@ -129,15 +129,18 @@ export const FIELD_LABELS: Record<string, string> = {
   enabled: '是否启用',
 };
 
-/** 400 invalid_input listing every problem (same shape as the registry's zod errors, plus message_en). */
+/**
+ * 400 invalid_input listing every problem, in the registry's shape: details `[{ path, message (zh),
+ * message_en }]`, the path prefixed `body.` (every list rule is about a field of the JSON body).
+ */
 export function invalidInput(issues: ListIssue[]): AppError {
   const label = (f: string) => `${FIELD_LABELS[f] ?? f}（${f}）`;
   return new AppError(
     400,
     'invalid_input',
     `输入有误：${issues.map((i) => `${label(i.field)}${i.zh}`).join('；')}`,
-    `invalid input: ${issues.map((i) => `${i.field} ${i.en}`).join('; ')}`,
-    issues.map((i) => ({ path: i.field, message: `${FIELD_LABELS[i.field] ?? i.field}${i.zh}`, message_en: i.en })),
+    `invalid input: ${issues.map((i) => `body.${i.field}: ${i.en}`).join('; ')}`,
+    issues.map((i) => ({ path: `body.${i.field}`, message: `${FIELD_LABELS[i.field] ?? i.field}${i.zh}`, message_en: i.en })),
   );
 }
 

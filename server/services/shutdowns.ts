@@ -23,6 +23,7 @@ import type { Actor } from './alert-actions';
 import { loadOrg } from './org';
 import { headsUnit, violation } from './hazards';
 import { shutdownDenied } from '../domain/hazard-rules';
+import { clipChars } from '../../miniprogram/shared/contract';
 
 type Tx = Prisma.TransactionClient;
 
@@ -70,7 +71,7 @@ export async function startShutdown(prisma: PrismaClient, clock: Clock, actor: A
     const existing = await tx.riskUnitShutdown.findMany({ where: { riskUnitId: u.id } });
     const clash = existing.find((s) => shutdownsOverlap(s, { startAt: input.startAt, endAt }));
     if (clash) throw conflict('shutdown_overlaps', '该时段与已有的停用检修记录重叠', `overlaps shutdown #${clash.id} of this unit`);
-    const s = await tx.riskUnitShutdown.create({ data: { riskUnitId: u.id, startAt: input.startAt, endAt, reason: reason.slice(0, 255) } });
+    const s = await tx.riskUnitShutdown.create({ data: { riskUnitId: u.id, startAt: input.startAt, endAt, reason: clipChars(reason, 255) } });
     const candidates = await tx.checkTaskInstance.findMany({
       where: { ...unitTasks(u.id), state: 'pending', endAt: { gt: input.startAt }, ...(endAt ? { startAt: { lt: endAt } } : {}) },
       select: { id: true, checkTaskId: true, startAt: true, endAt: true },

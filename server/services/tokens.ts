@@ -9,13 +9,14 @@ import type { Clock } from '../clock';
 import type { Actor } from './alert-actions';
 import { looksLikeJwt, SessionError, type SessionTokens } from './sessions';
 import { resolveChatIdentity } from './identity';
+import { clipChars } from '../../miniprogram/shared/contract';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** Issues a token for a person. @returns the token (prefix `dp_`), shown only now. */
 export async function issueApiToken(prisma: PrismaClient, personId: number, label = 'api'): Promise<string> {
   const token = `dp_${randomBytes(24).toString('base64url')}`;
-  await prisma.apiToken.create({ data: { personId, tokenHash: sha256(token), label: label.slice(0, 64) } });
+  await prisma.apiToken.create({ data: { personId, tokenHash: sha256(token), label: clipChars(label, 64) } });
   return token;
 }
 

@@ -158,7 +158,7 @@ describe('400: bad input', () => {
   it('handle without a note, or with an empty one', async () => {
     const t = await tok('p16');
     const missing = await rejected(() => as(t).post(`/api/alerts/${id()}/handle`, {}), 400, 'invalid_input');
-    expect(missing.body.details).toEqual([expect.objectContaining({ path: 'note' })]);
+    expect(missing.body.details).toEqual([expect.objectContaining({ path: 'body.note' })]);
     expect(missing.body.message).toContain('note');
     const empty = await rejected(() => as(t).post(`/api/alerts/${id()}/handle`, { note: '   ' }), 400, 'note_required');
     expect(empty.body.message).toBe('请填写处置说明');

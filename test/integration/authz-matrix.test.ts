@@ -203,7 +203,8 @@ async function eachRowFieldRefused(r: Route, full: Json): Promise<string | undef
 /** Whether a 400's details name every top-level row field of `body` (e.g. riskUnitId: "not found in this enterprise"). */
 function refusesEveryRowField(body: unknown, details: unknown): boolean {
   const fields = Object.keys((body ?? {}) as Json).filter((k) => FIELD_FIXTURES[k]);
-  const paths = new Set((Array.isArray(details) ? details : []).map((d: { path?: unknown }) => String(d.path ?? '').split('.')[0]));
+  // paths say where the field was: body.<field>[.<more>]
+  const paths = new Set((Array.isArray(details) ? details : []).map((d: { path?: unknown }) => String(d.path ?? '').replace(/^body\./, '').split('.')[0]));
   return fields.length > 0 && fields.every((f) => paths.has(f));
 }
 

@@ -127,7 +127,8 @@ describe('reporting', () => {
       await refused(async () => (await as('p03')).post('/api/v1/hazards', gov({ enforcementId: '常应急执〔2026〕88号', foundAt: '2026-12-01' })), 400, 'found_in_future');
       await refused(async () => (await as('p03')).post('/api/v1/hazards', gov({ enforcementId: '常应急执〔2026〕88号', foundAt: '2026-11-30T05:00:00Z' })), 400, 'found_in_future');
       await refused(async () => (await as('p03')).post('/api/v1/hazards', { ...base(), enforcementId: 'X-1' }), 400, 'enforcement_id_requires_src10');
-      await refused(async () => (await as('p03')).post('/api/v1/hazards', gov({ enforcementId: 'X-1', foundAt: '2026-02-30' })), 400, 'invalid_found_at');
+      const notADate = await refused(async () => (await as('p03')).post('/api/v1/hazards', gov({ enforcementId: 'X-1', foundAt: '2026-02-30' })), 400, 'invalid_input');
+      expect(notADate.body.details).toEqual([expect.objectContaining({ path: 'body.foundAt' })]);
     });
 
     test('entered within the week: no late-entry alert; entered 10 days after: the late-entry alert', async () => {

@@ -70,7 +70,8 @@ async function refused(req: () => PromiseLike<request.Response>, status: number,
   expect(await listsState()).toEqual(before);
   return res;
 }
-const issueAt = (res: request.Response, path: string) => (res.body.details as Array<{ path: string; message: string }>).find((d) => d.path === path);
+/** the issue of a body field (details paths say where the field was: body.<field>) */
+const issueAt = (res: request.Response, field: string) => (res.body.details as Array<{ path: string; message: string }>).find((d) => d.path === `body.${field}`);
 
 beforeAll(async () => {
   sys = await createTestSystem({ now: T0 });
@@ -225,7 +226,7 @@ describe('CRUD of every level', () => {
       .expect(201);
     expect(res.body).toMatchObject({ taskStartTime: '2026-12-06T16:00:00.000Z', taskStartTimeLocal: '2026-12-07 00:00', workDayType: 1 });
     const bad = await refused(async () => api(admin).post('/lists/check-tasks', { code: 'T97', controlMeasureId: await idOf.cm('CM2'), content: 'x', checkCycle: 1, checkCycleUnit: '天', taskStartTime: '2026-12-07 00:00', postId: await idOf.post('EQ_ENG'), checkMeans: '拍照' }), 400, 'invalid_input');
-    expect(bad.body.details[0].path).toBe('taskStartTime');
+    expect(bad.body.details[0].path).toBe('body.taskStartTime');
     await api(admin).del(`/lists/check-tasks/${res.body.id}`).expect(200);
   });
 
@@ -305,7 +306,7 @@ describe('value rules: 400 invalid_input naming the field, in Chinese, nothing s
 
   it('every problem at once; L/S 1–5; required references; unknown fields', async () => {
     const res = await refused(async () => api(admin).post('/lists/risk-events', { code: 'EX', name: ' ', riskUnitId: await idOf.ru('RU1'), l0: 6, s0: 0, l: 2, s: 5 }), 400, 'invalid_input');
-    expect(res.body.details.map((d: { path: string }) => d.path).sort()).toEqual(['l0', 'name', 's0']);
+    expect(res.body.details.map((d: { path: string }) => d.path).sort()).toEqual(['body.l0', 'body.name', 'body.s0']);
     expect(issueAt(res, 'l0')?.message).toBe('初始可能性 L0必须是 1–5 的整数，实际为 6');
     await refused(() => api(admin).post('/lists/risk-objects', { code: 'ROX', name: 'x', type: '设施', departmentId: 1, oops: true }), 400, 'invalid_input');
     await refused(() => api(admin).post('/lists/major-hazard-sources', { code: 'MX', name: 'x', hazardCode: 'h', level: 5, principalId: 1, technicalId: 1, operationalId: 1 }), 400, 'invalid_input');

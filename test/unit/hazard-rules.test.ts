@@ -15,6 +15,7 @@ import {
   isCompletePlan,
   quickFixProblem,
   type ExtensionDeciderFacts,
+  FOUND_AT_CLOCK_SKEW_MS,
 } from '../../server/domain/hazard-rules';
 import { MAJOR_CRITERIA, isMajorCriterion } from '../../server/domain/major-criteria';
 import { formatNumber, isAbnormalReading, photoRequired, prefillDangerType, readingDraftName, safeRangeText, hazardCategoryOf } from '../../server/domain/inspection';
@@ -39,7 +40,8 @@ describe('classification of a report', () => {
     ['government-found, no date', { dangerSrc: 10, enforcementId: '执-1' }, 'found_at_required'],
     ['government-found, found today', { dangerSrc: 10, enforcementId: '执-1', foundDate: TODAY }, null],
     ['government-found, found tomorrow', { dangerSrc: 10, enforcementId: '执-1', foundDate: '2026-12-01' }, 'found_in_future'],
-    ['found an instant later', { ...ok, foundAt: new Date(NOW.getTime() + 1) }, 'found_in_future'],
+    ['found just ahead of our clock (a phone clock running fast)', { ...ok, foundAt: new Date(NOW.getTime() + FOUND_AT_CLOCK_SKEW_MS) }, null],
+    ['found beyond the tolerated clock skew', { ...ok, foundAt: new Date(NOW.getTime() + FOUND_AT_CLOCK_SKEW_MS + 1) }, 'found_in_future'],
     ['found now', { ...ok, foundAt: NOW }, null],
     ['执法编号 on a self-found hazard', { ...ok, enforcementId: '执-1' }, 'enforcement_id_requires_src10'],
   ])('%s', (_name, input, code) => {
@@ -86,6 +88,10 @@ describe('confirmation, 治理方案 and 即查即改', () => {
     expect(hazardPlanSchema.safeParse({ ...plan, timeLimit: '2026-02-30' }).success).toBe(false);
     expect(hazardPlanSchema.safeParse({ ...plan, funds: -1 }).success).toBe(false);
     expect(hazardPlanSchema.safeParse({ ...plan, goals: '   ' }).success).toBe(false);
+    // the input rules of domain/inputs.ts: only invisible characters, a NUL, a year past 2099
+    expect(hazardPlanSchema.safeParse({ ...plan, goals: '\u200b\ufeff' }).success).toBe(false);
+    expect(hazardPlanSchema.safeParse({ ...plan, people: '安全部\u0000' }).success).toBe(false);
+    expect(hazardPlanSchema.safeParse({ ...plan, timeLimit: '9999-12-31' }).success).toBe(false);
     expect(hazardPlanSchema.safeParse({ ...plan, extra: 1 }).success).toBe(false);
   });
 

@@ -114,6 +114,24 @@ describe('shared contract: one rule on both sides', () => {
     expect(c.validateHazardDraft({ name: '  ', photoCount: 0 }).map((i) => i.code)).toEqual(['name_required']);
     expect(c.validateHazardDraft({ name: '漏'.repeat(255), photoCount: 9 })).toEqual([]);
     expect(c.validateHazardDraft({ name: '漏'.repeat(256), photoCount: 10 }).map((i) => i.code)).toEqual(['name_too_long', 'too_many_photos']);
+    // the server's text rule: only invisible characters is blank, control characters are refused, emoji count once
+    expect(c.validateHazardDraft({ name: '\u200b\ufeff', photoCount: 0 }).map((i) => i.code)).toEqual(['name_required']);
+    expect(c.validateHazardDraft({ name: '阀门\u0000泄漏', photoCount: 0 }).map((i) => i.code)).toEqual(['name_invalid']);
+    expect(c.validateHazardDraft({ name: '😀'.repeat(255), photoCount: 0 })).toEqual([]);
+  });
+
+  test('cleanText: trims blanks and invisible characters, refuses control characters and lone surrogates, counts code points', () => {
+    expect(c.cleanText('\ufeff 阀门\r\n泄漏 \u200b', { max: 10, multiline: true })).toEqual({ ok: true, value: '阀门\n泄漏' });
+    expect(c.cleanText('\u200b \u2060', { max: 10 })).toEqual({ ok: true, value: '' });
+    expect(c.cleanText('我❤️', { max: 10 })).toEqual({ ok: true, value: '我❤️' });
+    expect(c.cleanText('a\tb', { max: 10 })).toMatchObject({ ok: false, problem: 'control_char' });
+    expect(c.cleanText('a\tb', { max: 10, multiline: true })).toEqual({ ok: true, value: 'a\tb' });
+    expect(c.cleanText('a\u0000b', { max: 10, multiline: true })).toMatchObject({ ok: false, problem: 'control_char' });
+    expect(c.cleanText('a\u0085b', { max: 10 })).toMatchObject({ ok: false, problem: 'control_char' });
+    expect(c.cleanText('a\ud800b', { max: 10 })).toMatchObject({ ok: false, problem: 'bad_unicode' });
+    expect(c.cleanText('😀'.repeat(10), { max: 10 })).toMatchObject({ ok: true });
+    expect(c.cleanText('😀'.repeat(11), { max: 10 })).toMatchObject({ ok: false, problem: 'too_long', zh: '不能超过 10 个字（现有 11 个）' });
+    expect(c.clipChars('a' + '😀'.repeat(5), 4)).toBe('a😀😀😀');
   });
 });
 
@@ -154,6 +172,17 @@ describe('formatting and entry', () => {
     const photoTask = { instanceId: 2, checkMeans: '拍照', parameter: null } as never;
     expect(checks.checkProblems(photoTask, form({}))).toEqual(['该任务的排查方式为拍照，请拍摄现场照片']);
     expect(checks.checkProblems(photoTask, form({ photoCount: 1, readingText: '3' }))).toEqual(['该任务没有关键参数，无需读数']);
+    // the note: the server keeps 500 characters (CHECK_NOTE_MAX), no control characters
+    expect(checks.checkProblems(photoTask, form({ photoCount: 1, note: '液'.repeat(501) }))).toEqual(['备注不能超过 500 字']);
+    expect(checks.checkProblems(photoTask, form({ photoCount: 1, note: '正常\u0000' }))).toEqual(['备注含有控制字符']);
+  });
+
+  test('checkRecordBody: a long place name is shortened by whole characters, blank text is left out', () => {
+    const t = { instanceId: 1, checkMeans: '现场确认', parameter: null } as never;
+    const form = { result: 0 as const, readingText: '', photoIds: [], photoCount: 0, note: ' \u200b ' };
+    const body = checks.checkRecordBody(t, form, { location: 'a' + '🏭'.repeat(200) }, 'dev-1', 'req-1');
+    expect(body.location).toBe('a' + '🏭'.repeat(127));
+    expect(body.note).toBeUndefined();
   });
 });
 

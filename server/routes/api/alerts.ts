@@ -5,9 +5,8 @@ import { acknowledgeAlert, authorize, clearAlertByHand, getAlertView, handleAler
 import { alertCode } from '../../domain/render';
 import { ALERT_KINDS } from '../../domain/escalation';
 import { dateRangeQuery, pageOf, pageQuery } from './paging';
-
-const idParams = z.object({ id: z.coerce.number().int().positive() });
-const text = (max: number) => z.string().trim().max(max);
+import { idParams, idText, intText, optionalText, text } from '../../domain/inputs';
+import { NOTE_MAX } from '../../../miniprogram/shared/contract';
 const alertItem = z.object({
   id: z.number().int(),
   /** display code, e.g. A000123 */
@@ -38,10 +37,10 @@ export function registerAlertRoutes(api: ApiRegistry): void {
     query: pageQuery.extend(dateRangeQuery.shape).extend({
       state: z.enum(['open', 'unacknowledged', 'acknowledged', 'cleared', 'all']).default('open'),
       kind: z.enum(ALERT_KINDS).optional(),
-      level: z.coerce.number().int().min(0).max(20).optional(),
-      minLevel: z.coerce.number().int().min(0).max(20).optional(),
+      level: intText({ min: 0, max: 20 }).optional(),
+      minLevel: intText({ min: 0, max: 20 }).optional(),
       subjectType: z.enum(['check_task', 'hazard', 'check_record']).optional(),
-      subjectId: z.coerce.number().int().positive().optional(),
+      subjectId: idText.optional(),
     }),
     response: pageOf(alertItem),
     async handler({ deps, actor, query }) {
@@ -89,7 +88,7 @@ export function registerAlertRoutes(api: ApiRegistry): void {
     tags: ['alerts'],
     summary: '确认 (acknowledge): pauses repeats and escalation for the policy’s ack timeout',
     params: idParams,
-    body: z.object({ note: text(1000).optional() }),
+    body: z.object({ note: optionalText(NOTE_MAX, { multiline: true }) }),
     handler: ({ deps, actor, params, body }) => acknowledgeAlert(deps.prisma, deps.clock, actor, params.id, { channel: actor.via ?? 'api' }, body.note),
   });
 
@@ -100,7 +99,7 @@ export function registerAlertRoutes(api: ApiRegistry): void {
     tags: ['alerts'],
     summary: '处置 (handle): records what is being done; also pauses repeats',
     params: idParams,
-    body: z.object({ note: text(1000) }),
+    body: z.object({ note: text(NOTE_MAX, { multiline: true, blank: 'service' }) }),
     handler: ({ deps, actor, params, body }) => handleAlert(deps.prisma, deps.clock, actor, params.id, { channel: actor.via ?? 'api' }, body.note),
   });
 
@@ -111,7 +110,7 @@ export function registerAlertRoutes(api: ApiRegistry): void {
     tags: ['alerts'],
     summary: '销警 (clear) by hand with a reason — roles allowed to clear only',
     params: idParams,
-    body: z.object({ reason: text(1000) }),
+    body: z.object({ reason: text(NOTE_MAX, { multiline: true, blank: 'service' }) }),
     handler: ({ deps, actor, params, body }) => clearAlertByHand(deps.prisma, deps.clock, actor, params.id, { channel: actor.via ?? 'api' }, body.reason),
   });
 }

@@ -4,8 +4,8 @@ import type { ApiRegistry } from './registry';
 import { dateRangeQuery, pageQuery } from './paging';
 import { listCheckRecords, listMyTasks, submitCheckRecord } from '../../services/checks';
 import { clientRequestId } from './hazards';
-
-const text = (max: number) => z.string().trim().max(max);
+import { id, idText, optionalText } from '../../domain/inputs';
+import { CHECK_LOCATION_MAX, CHECK_NOTE_MAX, DEVICE_ID_MAX } from '../../../miniprogram/shared/contract';
 const bool = z.enum(['true', 'false']).transform((x) => x === 'true');
 
 export function registerCheckRoutes(api: ApiRegistry): void {
@@ -29,16 +29,16 @@ export function registerCheckRoutes(api: ApiRegistry): void {
       'without a photo when the task\'s check means is 拍照 (400 photo_required). ' +
       'With clientRequestId the submission is idempotent: a repeat (even a racing one) answers 200 with the first record and duplicate: true.',
     body: z.object({
-      instanceId: z.number().int().positive(),
+      instanceId: id,
       /** 0 正常, 1 存在隐患, 2 无需排查 */
       result: z.union([z.literal(0), z.literal(1), z.literal(2)]).describe('0 正常, 1 存在隐患, 2 无需排查 (an abnormal reading makes it 1)'),
-      readings: z.array(z.object({ value: z.number().finite().describe('in the key parameter\'s unit (MPa, %, ℃ …)') })).max(20).optional(),
-      photos: z.array(z.number().int().positive()).max(100).optional().describe('StoredFile ids from POST /files (≤ 9)'),
-      deviceId: text(64).optional().describe('the phone\'s device id (IMEI)'),
-      location: text(128).optional(),
+      readings: z.array(z.object({ value: z.number().gt(-1e10).lt(1e10).describe('in the key parameter\'s unit (MPa, %, ℃ …); |value| < 10^10 (stored as DECIMAL(14,4))') })).max(20).optional(),
+      photos: z.array(id).max(100).optional().describe('StoredFile ids from POST /files (≤ 9)'),
+      deviceId: optionalText(DEVICE_ID_MAX).describe('the phone\'s device id (IMEI)'),
+      location: optionalText(CHECK_LOCATION_MAX),
       latitude: z.number().min(-90).max(90).optional().describe('WGS-84 degrees'),
       longitude: z.number().min(-180).max(180).optional().describe('WGS-84 degrees'),
-      note: text(500).optional(),
+      note: optionalText(CHECK_NOTE_MAX, { multiline: true }),
       clientRequestId: clientRequestId.optional(),
     }),
     successStatus: 201,
@@ -66,10 +66,10 @@ export function registerCheckRoutes(api: ApiRegistry): void {
     tags: ['checks'],
     summary: 'Check records, newest first, with filters: task, instance, person, unit, result, abnormal, checkedAt date range',
     query: pageQuery.merge(dateRangeQuery).extend({
-      taskId: z.coerce.number().int().positive().optional(),
-      instanceId: z.coerce.number().int().positive().optional(),
-      personId: z.coerce.number().int().positive().optional(),
-      unitId: z.coerce.number().int().positive().optional(),
+      taskId: idText.optional(),
+      instanceId: idText.optional(),
+      personId: idText.optional(),
+      unitId: idText.optional(),
       result: z.enum(['0', '1', '2']).transform((x) => Number(x) as 0 | 1 | 2).optional(),
       abnormal: bool.optional(),
     }),

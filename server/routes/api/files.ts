@@ -18,11 +18,11 @@ import type { AppDeps } from '../../app';
 import { AppError } from '../../errors';
 import { fileTooLarge, readStoredFile, storeUploads, tooManyFiles, type FileDeps, type UploadedFile } from '../../services/files';
 import type { ApiRegistry } from './registry';
+import { idParams } from '../../domain/inputs';
 
 /** Upload field name (multipart/form-data). */
 export const UPLOAD_FIELD = 'files';
 
-const idParams = z.object({ id: z.coerce.number().int().positive() });
 
 const gps = z.object({ latitude: z.number(), longitude: z.number() }).nullable().describe('from the photo EXIF (WGS-84 degrees); not kept in the stored file');
 const uploadedItem = z.object({

@@ -12,22 +12,22 @@ import { MAJOR_CRITERIA } from '../../domain/major-criteria';
 import { acceptHazard, confirmHazard, discardDraft, quickFixHazard, rectifyHazard, rejectHazard, reportDraft, reportHazard, sendBackHazard, setHazardPlan } from '../../services/hazards';
 import { approveExtension, rejectExtension, requestExtension } from '../../services/hazard-extensions';
 import { getHazardView, listHazards } from '../../services/hazard-queries';
-import { CLIENT_REQUEST_ID_MAX } from '../../../miniprogram/shared/contract';
+import { CLIENT_REQUEST_ID_MAX, EXTENSION_REASON_MAX, HAZARD_DESCRIPTION_MAX, HAZARD_NAME_MAX, MEASURES_MAX, NOTE_MAX } from '../../../miniprogram/shared/contract';
+import { dateOrInstantText, id, idParams, idText, localDate, optionalText, text } from '../../domain/inputs';
 
-const idParams = z.object({ id: z.coerce.number().int().positive() });
-const extParams = idParams.extend({ extId: z.coerce.number().int().positive() });
-const text = (max: number) => z.string().trim().max(max);
-const localDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'YYYY-MM-DD');
-const id = z.number().int().positive();
+const extParams = idParams.extend({ extId: idText });
+/** step comments, notes and reasons: several lines; blank → the service's own *_required answer */
+const note = (max: number) => text(max, { multiline: true, blank: 'service' });
+const optionalNote = (max: number) => optionalText(max, { multiline: true });
 /** StoredFile ids from POST /files; the count limit (9) is checked by the service → 400 too_many_photos */
 const fileIds = z.array(id).max(100);
 const level = z.union([z.literal(0), z.literal(1)]);
 
 const reportFields = {
-  name: text(255).min(1),
-  description: text(4000).optional(),
+  name: text(HAZARD_NAME_MAX),
+  description: optionalNote(HAZARD_DESCRIPTION_MAX),
   photos: fileIds.optional().describe('before-photos: StoredFile ids (≤ 9)'),
-  location: text(255).optional(),
+  location: optionalText(255),
   latitude: z.number().min(-90).max(90).optional().describe('WGS-84 degrees'),
   longitude: z.number().min(-180).max(180).optional().describe('WGS-84 degrees'),
   riskUnitId: id.optional(),
@@ -38,8 +38,8 @@ const reportFields = {
   hazardDangerType: z.number().int().min(1).max(8).describe('1 安全 2 工艺 3 电气 4 仪表 5 消防 6 总图 7 设备 8 其他'),
   manageClass: z.number().int().min(1).max(3).optional().describe('1 人的不安全行为 2 物的不安全状态 3 管理上的缺陷'),
   majorCriterion: z.number().int().min(1).max(20).optional().describe('1..20 of the 重大隐患判定标准 (GET /hazard-codes)'),
-  enforcementId: text(64).optional().describe('执法编号 (dangerSrc 10 only)'),
-  foundAt: z.union([localDate, z.iso.datetime({ offset: true })]).optional().describe('date found: YYYY-MM-DD (local) or an ISO instant; not in the future; default now'),
+  enforcementId: optionalText(64).describe('执法编号 (dangerSrc 10 only)'),
+  foundAt: dateOrInstantText.optional().describe('date found: YYYY-MM-DD (local) or an ISO instant, from 2000 on; not in the future (a few minutes of phone clock skew are tolerated); default now'),
 };
 const reportBody = z.object(reportFields);
 /** idempotency key of the phone's offline queue (miniprogram/shared/contract.ts CLIENT_REQUEST_ID_MAX) */
@@ -89,9 +89,9 @@ export function registerHazardRoutes(api: ApiRegistry): void {
       level: z.enum(['0', '1']).transform((x) => Number(x) as 0 | 1).optional().describe('0 一般, 1 重大'),
       overdue: z.enum(['true', 'false']).transform((x) => x === 'true').optional(),
       pendingExtension: z.enum(['true', 'false']).transform((x) => x === 'true').optional(),
-      unitId: z.coerce.number().int().positive().optional(),
-      personId: z.coerce.number().int().positive().optional(),
-      q: text(64).optional().describe('text in the name or code'),
+      unitId: idText.optional(),
+      personId: idText.optional(),
+      q: optionalText(64).describe('text in the name or code'),
     }),
     handler: ({ deps, actor, query }) => listHazards(deps.prisma, deps.clock, actor, query),
   });
@@ -122,10 +122,10 @@ export function registerHazardRoutes(api: ApiRegistry): void {
     tags: ['hazards'],
     summary: '即查即改: report, rectify and close a 一般隐患 in one step with the after-photo (a 重大隐患 → 400 major_no_quick_fix)',
     body: reportBody.extend({
-      measures: text(2000).min(1).describe('what was done on the spot'),
+      measures: text(MEASURES_MAX, { multiline: true }).describe('what was done on the spot'),
       cost: z.number().min(0).max(1e10).optional().describe('元'),
       afterPhotos: fileIds.describe('≥ 1 after-photo'),
-      comment: text(1000).optional(),
+      comment: optionalNote(NOTE_MAX),
     }),
     successStatus: 201,
     handler: ({ deps, actor, body }) => quickFixHazard(deps.prisma, deps.clock, actor, body),
@@ -160,7 +160,7 @@ export function registerHazardRoutes(api: ApiRegistry): void {
     tags: ['hazards'],
     summary: '判定不属于隐患: a manager of the hazard rejects a draft or a reported hazard (comment required); its alerts end',
     params: idParams,
-    body: z.object({ comment: text(1000) }),
+    body: z.object({ comment: note(NOTE_MAX) }),
     response: stepResult,
     handler: ({ deps, actor, params, body }) => rejectHazard(deps.prisma, deps.clock, actor, params.id, body),
   });
@@ -200,12 +200,12 @@ export function registerHazardRoutes(api: ApiRegistry): void {
       dangerLevel: level.optional(),
       hazardDangerType: z.number().int().min(1).max(8).optional(),
       dangerSrc: z.number().int().min(1).max(10).optional(),
-      enforcementId: text(64).optional(),
+      enforcementId: optionalText(64),
       dangerManageType: level.optional().describe('0 即查即改, 1 限期整改 (default)'),
       manageClass: z.number().int().min(1).max(3).optional(),
       majorCriterion: z.number().int().min(1).max(20).optional(),
       riskUnitId: id.optional().describe('place a hazard reported without one (e.g. from a chat photo) in its risk unit'),
-      comment: text(1000).optional(),
+      comment: optionalNote(NOTE_MAX),
     }),
     response: stepResult,
     handler: ({ deps, actor, params, body }) => confirmHazard(deps.prisma, deps.clock, actor, params.id, body),
@@ -219,11 +219,11 @@ export function registerHazardRoutes(api: ApiRegistry): void {
     summary: '整改完成: the rectifier (or a superior) reports the measures taken with ≥ 1 after-photo; waits for acceptance',
     params: idParams,
     body: z.object({
-      measures: text(2000),
+      measures: note(MEASURES_MAX),
       cost: z.number().min(0).max(1e10).optional().describe('元'),
-      cause: text(2000).optional(),
+      cause: optionalNote(2000),
       afterPhotos: fileIds.describe('≥ 1 after-photo (400 after_photo_required)'),
-      comment: text(1000).optional(),
+      comment: optionalNote(NOTE_MAX),
     }),
     response: stepResult,
     handler: ({ deps, actor, params, body }) => rectifyHazard(deps.prisma, deps.clock, actor, params.id, body),
@@ -236,7 +236,7 @@ export function registerHazardRoutes(api: ApiRegistry): void {
     tags: ['hazards'],
     summary: '验收: the acceptor closes the hazard; its alerts clear (and the abnormal-reading alert it came from)',
     params: idParams,
-    body: z.object({ comment: text(500).optional(), photos: fileIds.optional() }),
+    body: z.object({ comment: optionalNote(500), photos: fileIds.optional() }),
     response: stepResult,
     handler: ({ deps, actor, params, body }) => acceptHazard(deps.prisma, deps.clock, actor, params.id, body),
   });
@@ -248,7 +248,7 @@ export function registerHazardRoutes(api: ApiRegistry): void {
     tags: ['hazards'],
     summary: '退回: the acceptor sends the hazard back to rectifying (comment required)',
     params: idParams,
-    body: z.object({ comment: text(1000), photos: fileIds.optional() }),
+    body: z.object({ comment: note(NOTE_MAX), photos: fileIds.optional() }),
     response: stepResult,
     handler: ({ deps, actor, params, body }) => sendBackHazard(deps.prisma, deps.clock, actor, params.id, body),
   });
@@ -260,7 +260,7 @@ export function registerHazardRoutes(api: ApiRegistry): void {
     tags: ['hazards'],
     summary: '申请延期: the rectifier (or a superior) asks for a later deadline while rectifying; one pending request at a time (409 extension_pending)',
     params: idParams,
-    body: z.object({ requestedDate: localDate.describe('after the current deadline, not in the past'), reason: text(1000) }),
+    body: z.object({ requestedDate: localDate.describe('after the current deadline, not in the past'), reason: note(EXTENSION_REASON_MAX) }),
     successStatus: 201,
     handler: ({ deps, actor, params, body }) => requestExtension(deps.prisma, deps.clock, actor, params.id, body),
   });
@@ -272,7 +272,7 @@ export function registerHazardRoutes(api: ApiRegistry): void {
     tags: ['hazards'],
     summary: '批准延期: 一般隐患 — the unit\'s department head, safety dept/director or 主要负责人; 重大隐患 — the 主要负责人 only. Moves the deadline; an overdue alert clears',
     params: extParams,
-    body: z.object({ comment: text(1000).optional() }),
+    body: z.object({ comment: optionalNote(NOTE_MAX) }),
     handler: ({ deps, actor, params, body }) => approveExtension(deps.prisma, deps.clock, actor, params.id, params.extId, body),
   });
 
@@ -283,7 +283,7 @@ export function registerHazardRoutes(api: ApiRegistry): void {
     tags: ['hazards'],
     summary: '驳回延期 (comment required): the deadline and alerts stay as they were',
     params: extParams,
-    body: z.object({ comment: text(1000) }),
+    body: z.object({ comment: note(NOTE_MAX) }),
     handler: ({ deps, actor, params, body }) => rejectExtension(deps.prisma, deps.clock, actor, params.id, params.extId, body),
   });
 }

@@ -9,15 +9,23 @@
 import { z } from 'zod';
 import type { ApiRegistry } from './registry';
 import { labelSheet, labelsHtml, labelsPdf, MAX_LABELS, unitByQr } from '../../services/qr-labels';
+import { idText, INT_MAX, refuse } from '../../domain/inputs';
 
 const labelQuery = z.object({
   ids: z
     .string()
-    .regex(/^\d+(,\d+)*$/, 'comma-separated unit ids')
-    .transform((s) => s.split(',').map(Number))
+    .transform((s, ctx) => {
+      const parts = s.split(',');
+      // each id follows the one id rule (decimal, 1..INT max); at most one sheet's worth of ids
+      if (parts.length > MAX_LABELS || !parts.every((p) => idText.safeParse(p).success)) {
+        refuse(ctx, `须为逗号分隔的风险单元编号（每个为 1～${INT_MAX} 的整数，最多 ${MAX_LABELS} 个）`, `comma-separated unit ids (each a whole number 1..${INT_MAX}, at most ${MAX_LABELS})`);
+        return z.NEVER;
+      }
+      return parts.map(Number);
+    })
     .optional()
     .describe('only these risk units (comma-separated ids); default: every unit of the enterprise'),
-  riskObjectId: z.coerce.number().int().positive().optional().describe('only the units of this risk object'),
+  riskObjectId: idText.optional().describe('only the units of this risk object'),
 });
 
 const filename = (ent: string, ext: string) => {

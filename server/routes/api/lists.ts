@@ -53,14 +53,15 @@ import {
   saveRiskUnit,
 } from '../../services/lists';
 import { exportLists, importLists, IMPORT_LIMITS, templateWorkbook, tooLarge, XLSX_MIME } from '../../services/lists-excel';
+import { id, idParams, idText, instant, INT_MAX, intText, optionalText } from '../../domain/inputs';
+import { trimText } from '../../../miniprogram/shared/contract';
 
-const idParams = z.object({ id: z.coerce.number().int().positive() });
-const str = z.string().trim();
-const id = z.number().int().positive();
-const qId = z.coerce.number().int().positive().optional();
-const qInt = z.coerce.number().int().optional();
+/** text of a list item: trimmed here (blanks and invisible characters at the ends); its rules (code charset, control characters, lengths) are domain/three-lists.ts's, shared with the Excel import */
+const str = z.string().transform(trimText);
+const qId = idText.optional();
+const qInt = intText({ min: -INT_MAX, max: INT_MAX }).optional();
 const qBool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').optional();
-const search = { q: z.string().trim().min(1).max(64).optional().describe('contains, on code and name') };
+const search = { q: optionalText(64).describe('contains, on code and name') };
 
 const ref = z.object({ id: z.number().int(), code: z.string(), name: z.string() }).nullable();
 const stamps = { createdAt: z.string(), updatedAt: z.string() };
@@ -168,12 +169,10 @@ const ctBody = z.strictObject({
   content: str,
   checkCycle: z.number().int().describe('> 0, in checkCycleUnit'),
   checkCycleUnit: str.describe('小时 | 天 | 月 | 年'),
-  taskStartTime: z.iso
-    .datetime({ offset: true })
-    .transform((v) => new Date(v))
+  taskStartTime: instant
     .nullable()
     .optional()
-    .describe('ISO 8601 instant; its local date anchors the periods. Default: start of the current period'),
+    .describe('ISO 8601 instant (2000–2099); its local date anchors the periods. Default: start of the current period'),
   workStartTime: hhmm.describe("hourly tasks: 'HH:mm' (default 00:00)"),
   workEndTime: hhmm.describe("hourly tasks: 'HH:mm' or '24:00' (default 24:00); ≤ start = past midnight"),
   workDayType: z.number().int().optional().describe('0 every day, 1 statutory working days, 2 non-working days'),
@@ -343,7 +342,7 @@ export function registerListRoutes(api: ApiRegistry): void {
       `Body: the .xlsx itself (Content-Type ${XLSX_MIME}) or multipart/form-data field "file"; at most ${IMPORT_LIMITS.maxBytes} bytes. ` +
       'Any problem → 400 import_invalid with details.errors [{ sheet, row, column, message }] and nothing imported. ' +
       'Importing the same file twice changes nothing. ?dryRun=true validates and reports without writing.',
-    query: z.object({ dryRun: qBool, enterpriseId: z.coerce.number().int().positive().optional() }),
+    query: z.object({ dryRun: qBool, enterpriseId: idText.optional() }),
     multipart: { field: 'file', maxFiles: 1, maxBytes: IMPORT_LIMITS.maxBytes },
     response: z.object({
       dryRun: z.boolean(),
@@ -452,7 +451,7 @@ export function registerListRoutes(api: ApiRegistry): void {
     permission: 'lists.read',
     tags: ['lists', 'control-measures'],
     summary: 'Control measures (管控措施) with national codes and the key parameter’s safe range',
-    query: pageQuery.extend({ ...search, riskEventId: qId, riskUnitId: qId, dataSrc: qInt, classify1: qInt, classify2: z.string().trim().optional(), hasParameter: qBool }),
+    query: pageQuery.extend({ ...search, riskEventId: qId, riskUnitId: qId, dataSrc: qInt, classify1: qInt, classify2: optionalText(8), hasParameter: qBool }),
     response: pageOf(cmItem),
     handler: ({ deps, actor, query }) => listControlMeasures(deps.prisma, actor, query),
   });

@@ -2,7 +2,8 @@
  * The API route registry: every JSON endpoint is declared once with its method, path, the
  * permission it needs (server/domain/permissions.ts), its zod schemas (params, query, body,
  * response) and a thin handler. From the same declarations come
- * - validation (bad input → 400 `invalid_input` with the issues, before the handler runs),
+ * - validation (bad input → 400 `invalid_input` listing every issue of params, query and body as
+ *   `{ path: 'body.note', message (zh), message_en }`, before the handler runs),
  * - authorisation (401 without a valid token — a per-person API token or a mini-program session
  *   token —, 403 `forbidden` without the permission); `public: true` routes skip it (PublicRouteSpec),
  * - enterprise isolation (the handler gets the actor scoped to one enterprise: their own, or for a
@@ -19,6 +20,7 @@ import { can, PERMISSIONS, type Permission } from '../../domain/permissions';
 import type { Actor } from '../../services/alert-actions';
 import { actorForToken } from '../../services/tokens';
 import { SessionError } from '../../services/sessions';
+import { idText } from '../../domain/inputs';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -87,7 +89,59 @@ export type RouteSpec<P = unknown, Q = unknown, B = unknown> = ProtectedRouteSpe
 /** Whether a declared route needs a token (every route but the `public: true` ones). */
 export const isProtected = <P, Q, B>(r: RouteSpec<P, Q, B>): r is ProtectedRouteSpec<P, Q, B> => r.public !== true;
 
-const enterpriseQuery = z.object({ enterpriseId: z.coerce.number().int().positive().optional() });
+const enterpriseQuery = z.object({ enterpriseId: idText.optional() });
+
+const zhLocale = z.locales.zhCN().localeError;
+export type InputPart = 'params' | 'query' | 'body';
+
+/**
+ * zod issues as `{ path, message (zh), message_en }`, the path prefixed with where the field was
+ * (`params.id`, `query.from`, `body.note`). The Chinese text: our own refusals carry it
+ * (domain/inputs.ts `params.zh`); zod's own issues come from parsing again with its zh-CN locale
+ * (`zhIssues`, same order), else from the locale applied to the issue.
+ */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], where?: InputPart, zhIssues?: readonly z.core.$ZodIssue[]): Array<{ path: string; message: string; message_en: string }> {
+  return issues.map((i, n) => {
+    const path = [...(where ? [where] : []), ...i.path.map(String)].join('.') || '(body)';
+    const own = i.code === 'custom' ? (i.params as { zh?: unknown } | undefined)?.zh : undefined;
+    const twin = zhIssues?.[n];
+    const translated = twin && twin.code === i.code && twin.path.join('.') === i.path.join('.') && twin.message !== i.message ? twin.message : undefined;
+    const zh = typeof own === 'string' ? own : (translated ?? `${zhLocale(i as never) ?? '无效输入'}（${i.message}）`);
+    return { path, message: zh, message_en: i.message };
+  });
+}
+
+/** 400 invalid_input with every problem; `message` lists them in Chinese, `message_en` in English. */
+export function invalidInput(details: Array<{ path: string; message: string; message_en: string }>): AppError {
+  return new AppError(
+    400,
+    'invalid_input',
+    '输入有误：' + details.map((d) => `${d.path} ${d.message}`).join('；'),
+    'invalid input: ' + details.map((d) => `${d.path}: ${d.message_en}`).join('; '),
+    details,
+  );
+}
+
+/**
+ * The route's params, query and body, each parsed with its schema; every problem of all three is
+ * reported at once. @throws AppError 400 invalid_input
+ */
+function parseInputs<P, Q, B>(spec: RouteSpec<P, Q, B>, ctx: Context): { params: P; query: Q; body: B } {
+  const details: ReturnType<typeof describeIssues> = [];
+  const parse = <T>(where: InputPart, schema: ZodType<T> | undefined, value: unknown): T => {
+    if (!schema) return (where === 'body' ? undefined : value) as T;
+    const r = schema.safeParse(value);
+    if (r.success) return r.data;
+    const zh = schema.safeParse(value, { error: zhLocale });
+    details.push(...describeIssues(r.error.issues, where, zh.success ? undefined : zh.error.issues));
+    return undefined as T;
+  };
+  const params = parse('params', spec.params, ctx.params);
+  const query = parse('query', spec.query, ctx.query);
+  const body = parse('body', spec.body, ctx.request.body ?? {});
+  if (details.length) throw invalidInput(details);
+  return { params, query, body };
+}
 
 export class ApiRegistry {
   readonly routes: RouteSpec<any, any, any>[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -114,9 +168,7 @@ export class ApiRegistry {
           }
           scoped = spec.enterpriseScoped === false ? actor : { ...actor, enterpriseId: resolveEnterprise(actor, ctx) };
         }
-        const params = spec.params ? spec.params.parse(ctx.params) : (ctx.params as unknown);
-        const query = spec.query ? spec.query.parse(ctx.query) : (ctx.query as unknown);
-        const body = spec.body ? spec.body.parse(ctx.request.body ?? {}) : undefined;
+        const { params, query, body } = parseInputs(spec, ctx);
         let status = spec.successStatus ?? 200;
         const base = { ctx, deps, params, query, body, status: (s: number) => (status = s) };
         const result = isProtected(spec) ? await spec.handler({ ...base, actor: scoped! }) : await spec.handler(base);
@@ -244,7 +296,9 @@ async function authenticate(deps: AppDeps, ctx: Context): Promise<Actor> {
  *         403 forbidden (a regulator with no enterprise in scope)
  */
 function resolveEnterprise(actor: Actor, ctx: Context): number {
-  const { enterpriseId } = enterpriseQuery.parse({ enterpriseId: ctx.query.enterpriseId });
+  const parsed = enterpriseQuery.safeParse({ enterpriseId: ctx.query.enterpriseId });
+  if (!parsed.success) throw invalidInput(describeIssues(parsed.error.issues, 'query', enterpriseQuery.safeParse({ enterpriseId: ctx.query.enterpriseId }, { error: zhLocale }).error?.issues));
+  const { enterpriseId } = parsed.data;
   const readable = [actor.enterpriseId, ...(actor.scope ?? [])];
   if (enterpriseId !== undefined) {
     if (!readable.includes(enterpriseId)) throw new AppError(404, 'not_found', '企业不存在', 'enterprise not found');

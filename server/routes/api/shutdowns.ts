@@ -3,9 +3,7 @@ import { z } from 'zod';
 import type { ApiRegistry } from './registry';
 import { pageQuery } from './paging';
 import { endShutdown, listShutdowns, startShutdown } from '../../services/shutdowns';
-
-const unitParams = z.object({ id: z.coerce.number().int().positive() });
-const instant = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+import { idParams as unitParams, idText, instant, text } from '../../domain/inputs';
 
 export function registerShutdownRoutes(api: ApiRegistry): void {
   api.add({
@@ -31,9 +29,9 @@ export function registerShutdownRoutes(api: ApiRegistry): void {
     summary: '停用检修: from startAt (to endAt, or until ended) the unit\'s task instances are suspended, never overdue; pending ones overlapping it at once',
     params: unitParams,
     body: z.object({
-      startAt: instant.describe('ISO instant'),
-      endAt: instant.optional().describe('ISO instant after startAt; omit for an open-ended shutdown'),
-      reason: z.string().trim().min(1).max(255),
+      startAt: instant.describe('ISO instant (2000–2099)'),
+      endAt: instant.optional().describe('ISO instant after startAt (2000–2099); omit for an open-ended shutdown'),
+      reason: text(255, { multiline: true }),
     }),
     successStatus: 201,
     handler: ({ deps, actor, params, body }) => startShutdown(deps.prisma, deps.clock, actor, params.id, body),
@@ -45,7 +43,7 @@ export function registerShutdownRoutes(api: ApiRegistry): void {
     permission: 'units.shutdown',
     tags: ['shutdowns'],
     summary: 'End a shutdown (default now): instances whose window no longer overlaps a shutdown and has not ended run again',
-    params: unitParams.extend({ sid: z.coerce.number().int().positive() }),
+    params: unitParams.extend({ sid: idText }),
     body: z.object({ endAt: instant.optional() }),
     handler: ({ deps, actor, params, body }) => endShutdown(deps.prisma, deps.clock, actor, params.id, params.sid, body),
   });
