@@ -59,3 +59,12 @@ export function sameStoredValue(a: unknown, b: unknown): boolean {
   if (typeof a === 'object' || typeof b === 'object') return JSON.stringify(a) === JSON.stringify(b);
   return a === b;
 }
+
+/**
+ * A Prisma `contains` filter matching `text` literally. Prisma passes the value into `LIKE
+ * '%…%'` as it is, so `%` and `_` in a search would be wildcards (`?q=%` matched every row) and
+ * `\` MySQL's escape character: each is escaped with `\` (MySQL's default LIKE escape).
+ */
+export function containsText(text: string): { contains: string } {
+  return { contains: text.replace(/[\\%_]/g, (c) => `\\${c}`) };
+}

@@ -7,6 +7,7 @@
  * yet, they are nobody else's business and in no list unless asked for with `state=draft`.
  */
 import type { PrismaClient, Prisma } from '../db';
+import { containsText } from '../db';
 import type { Clock } from '../clock';
 import { notFound } from '../errors';
 import { HAZARD_ACTION_NAMES, HAZARD_STATE_NAMES, OPEN_HAZARD_STATES, nationalHazardState, type HazardAction, type HazardState } from '../domain/hazard-state';
@@ -64,7 +65,7 @@ export async function listHazards(prisma: PrismaClient, clock: Clock, actor: Act
   if (q.from) and.push({ reportedAt: { gte: localMidnight(q.from, tz) } });
   if (q.to) and.push({ reportedAt: { lt: endOfLocalDay(q.to, tz) } });
   if (q.pendingExtension !== undefined) and.push(q.pendingExtension ? { extensions: { some: { state: 'pending' } } } : { extensions: { none: { state: 'pending' } } });
-  if (q.q?.trim()) and.push({ OR: [{ name: { contains: q.q.trim() } }, { code: { contains: q.q.trim() } }] });
+  if (q.q?.trim()) and.push({ OR: [{ name: containsText(q.q.trim()) }, { code: containsText(q.q.trim()) }] });
   const where: Prisma.HazardWhereInput = { AND: and };
   const [total, rows] = await Promise.all([
     prisma.hazard.count({ where }),

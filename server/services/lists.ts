@@ -16,7 +16,7 @@
  * - Writes that change nothing do not touch the row (no `updatedAt` churn) — the Excel import
  *   (lists-excel.ts) relies on the same write functions.
  */
-import { Prisma, sameStoredValue, type PrismaClient } from '../db';
+import { containsText, Prisma, sameStoredValue, type PrismaClient } from '../db';
 import type { Clock } from '../clock';
 import { AppError, conflict, notFound } from '../errors';
 import type { Actor } from './alert-actions';
@@ -299,7 +299,7 @@ export async function listMajorHazardSources(prisma: PrismaClient, actor: Actor,
     enterpriseId: actor.enterpriseId,
     ...(q.level !== undefined ? { level: q.level } : {}),
     ...(q.personId !== undefined ? { OR: [{ principalId: q.personId }, { technicalId: q.personId }, { operationalId: q.personId }] } : {}),
-    ...(q.q ? { AND: [{ OR: [{ code: { contains: q.q } }, { name: { contains: q.q } }, { hazardCode: { contains: q.q } }] }] } : {}),
+    ...(q.q ? { AND: [{ OR: [{ code: containsText(q.q) }, { name: containsText(q.q) }, { hazardCode: containsText(q.q) }] }] } : {}),
   };
   const [total, rows] = await Promise.all([
     prisma.majorHazardSource.count({ where }),
@@ -424,7 +424,7 @@ export async function listRiskObjects(prisma: PrismaClient, actor: Actor, q: Pag
     enterpriseId: actor.enterpriseId,
     ...(q.majorHazardSourceId !== undefined ? { majorHazardSourceId: q.majorHazardSourceId } : {}),
     ...(q.departmentId !== undefined ? { departmentId: q.departmentId } : {}),
-    ...(q.q ? { OR: [{ code: { contains: q.q } }, { name: { contains: q.q } }] } : {}),
+    ...(q.q ? { OR: [{ code: containsText(q.q) }, { name: containsText(q.q) }] } : {}),
   };
   const [total, rows] = await Promise.all([
     prisma.riskObject.count({ where }),
@@ -541,7 +541,7 @@ export async function listRiskUnits(prisma: PrismaClient, actor: Actor, q: PageA
     ...(q.riskObjectId !== undefined ? { riskObjectId: q.riskObjectId } : {}),
     ...(q.departmentId !== undefined ? { departmentId: q.departmentId } : {}),
     ...(q.headPersonId !== undefined ? { headPersonId: q.headPersonId } : {}),
-    ...(q.q ? { OR: [{ code: { contains: q.q } }, { name: { contains: q.q } }] } : {}),
+    ...(q.q ? { OR: [{ code: containsText(q.q) }, { name: containsText(q.q) }] } : {}),
   };
   const [total, rows] = await Promise.all([
     prisma.riskUnit.count({ where }),
@@ -658,7 +658,7 @@ export async function listRiskEvents(prisma: PrismaClient, actor: Actor, q: Page
   const and: Prisma.RiskEventWhereInput[] = [];
   if (q.level) and.push({ OR: pairsOfLevel(q.level, t).map(({ l, s }) => ({ l, s })) });
   if (q.level0) and.push({ OR: pairsOfLevel(q.level0, t).map(({ l, s }) => ({ l0: l, s0: s })) });
-  if (q.q) and.push({ OR: [{ code: { contains: q.q } }, { name: { contains: q.q } }] });
+  if (q.q) and.push({ OR: [{ code: containsText(q.q) }, { name: containsText(q.q) }] });
   const where: Prisma.RiskEventWhereInput = {
     enterpriseId: actor.enterpriseId,
     ...(q.riskUnitId !== undefined ? { riskUnitId: q.riskUnitId } : {}),
@@ -778,7 +778,7 @@ export async function listControlMeasures(
     ...(q.classify1 !== undefined ? { classify1: q.classify1 } : {}),
     ...(q.classify2 !== undefined ? { classify2: q.classify2 } : {}),
     ...(q.hasParameter !== undefined ? (q.hasParameter ? { paramName: { not: null } } : { paramName: null }) : {}),
-    ...(q.q ? { OR: [{ code: { contains: q.q } }, { description: { contains: q.q } }] } : {}),
+    ...(q.q ? { OR: [{ code: containsText(q.q) }, { description: containsText(q.q) }] } : {}),
   };
   const [total, rows] = await Promise.all([
     prisma.controlMeasure.count({ where }),
@@ -954,7 +954,7 @@ export async function listCheckTasks(
     ...(q.workType !== undefined ? { workType: q.workType } : {}),
     ...(q.checkCycleUnit !== undefined ? { checkCycleUnit: q.checkCycleUnit } : {}),
     ...(q.enabled !== undefined ? { enabled: q.enabled } : {}),
-    ...(q.q ? { OR: [{ code: { contains: q.q } }, { content: { contains: q.q } }] } : {}),
+    ...(q.q ? { OR: [{ code: containsText(q.q) }, { content: containsText(q.q) }] } : {}),
   };
   const [total, rows] = await Promise.all([
     prisma.checkTask.count({ where }),

@@ -10,6 +10,7 @@
  *     nothing cut (an emoji note of 1000 characters is kept whole);
  *  4. three-lists codes: letters, digits, - _ . (API and Excel import, row-level Chinese errors);
  *  5. messages in Chinese and English, paths naming where the field was;
+ *  7. `q=%` / `q=_` search literally;
  *
  * Demo plant at T0 after one cycle (see link-page.test.ts): the V-101B hazard_overdue alert went out
  * at level 3 to p16 胡婷, p06 刘洋, p05 陈志强, p03 郑丽, p01 周建国.
@@ -288,5 +289,24 @@ describe('5. validation messages: Chinese and English, every problem, where it w
     expect(res.body.details.find((d: { path: string }) => d.path === 'body.note').message).toContain('期望 string');
     const q = await bad(() => api(t).get('/alerts?level=x&state=closed&from=2026-13-01'), 'query.level', 'query.state', 'query.from');
     expect(q.body.details.find((d: { path: string }) => d.path === 'query.state').message).toMatch(HAN);
+  });
+});
+
+describe('7. list search q= is literal', () => {
+  it('% and _ match themselves, \\ is no escape: q=% does not list everything', async () => {
+    const t = await tok('p03');
+    const ro = await sys.rt.prisma.riskObject.findFirstOrThrow({ where: { code: 'RO1' } });
+    const dept = await sys.rt.prisma.department.findFirstOrThrow({ where: { code: 'TANK' } });
+    const unit = await api(t).post('/lists/risk-units', { code: 'RU-PCT', name: '液位50%报警单元', riskObjectId: ro.id, departmentId: dept.id, headPersonId: await sys.person('p05') }).expect(201);
+    const names = async (q: string) => ((await api(t).get(`/lists/risk-units?q=${encodeURIComponent(q)}`).expect(200)).body.items as Array<{ id: number }>).map((x) => x.id);
+    expect((await api(t).get('/lists/risk-units').expect(200)).body.total).toBeGreaterThan(1);
+    expect(await names('%')).toEqual([unit.body.id]);
+    expect(await names('50%报')).toEqual([unit.body.id]);
+    expect(await names('_')).toEqual([]);
+    expect(await names('\\')).toEqual([]);
+    expect(await names('RU_PCT')).toEqual([]);
+    // hazards too: only V-101B has a % in its name (…偏差超过5%)
+    const hz = (await api(t).get(`/hazards?q=${encodeURIComponent('%')}`).expect(200)).body.items as Array<{ id: number }>;
+    expect(hz.map((h) => h.id)).toEqual([v101b.id]);
   });
 });

@@ -61,7 +61,7 @@ const str = z.string().transform(trimText);
 const qId = idText.optional();
 const qInt = intText({ min: -INT_MAX, max: INT_MAX }).optional();
 const qBool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1').optional();
-const search = { q: optionalText(64).describe('contains, on code and name') };
+const search = { q: optionalText(64).describe('contains, on code and name (literally: % and _ match themselves)') };
 
 const ref = z.object({ id: z.number().int(), code: z.string(), name: z.string() }).nullable();
 const stamps = { createdAt: z.string(), updatedAt: z.string() };
