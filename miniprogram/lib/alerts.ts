@@ -3,12 +3,11 @@
  * 销警 (clear by hand, with a reason). 销警 is offered only to the roles the server lets clear
  * (shared/contract.ts CLEAR_ROLES — the same list server/domain/alert-permissions.ts enforces).
  */
-import { ALERT_EVENT_LABELS, cleanText, mayClearAlerts, NOTE_MAX, type AlertItem, type AlertView, type Page } from '../shared/contract';
+import { ALERT_EVENT_LABELS, CHANNEL_LABELS, cleanText, mayClearAlerts, NOTE_MAX, type AlertItem, type AlertView, type Page } from '../shared/contract';
 import { ApiError, get, post } from './api';
 import { formatTime } from './format';
 
 const STATE_TEXT: Record<string, string> = { open: '待确认', acknowledged: '已确认', cleared: '已销警' };
-const CHANNEL_TEXT: Record<string, string> = { link: '链接', api: '小程序/接口', wecom: '企业微信', dingtalk: '钉钉', wechat: '微信群', miniprogram: '小程序', engine: '系统' };
 
 export interface AlertRow {
   id: number;
@@ -67,7 +66,7 @@ export function alertPageView(a: AlertView, roles: readonly string[]): AlertPage
     timeline: a.events.map((e) => ({
       id: e.id,
       label: `${ALERT_EVENT_LABELS[e.type] ?? e.type}${e.level ? `（第${e.level}级）` : ''}`,
-      who: [e.actor?.name, e.channel ? CHANNEL_TEXT[e.channel] ?? e.channel : null].filter(Boolean).join(' · '),
+      who: [e.actor?.name, e.channel ? CHANNEL_LABELS[e.channel] ?? e.channel : null].filter(Boolean).join(' · '),
       at: formatTime(e.at),
       note: e.note ?? '',
     })),

@@ -160,6 +160,28 @@ export const ALERT_EVENT_LABELS: Record<string, string> = {
   delivery_fallback: '改由其他渠道发送',
 };
 
+/**
+ * AlertEvent.channel values and their names on an alert's timeline: how a person acted (link, api,
+ * miniprogram, the chat callbacks wecom / dingtalk / wechat) or what a message went out through
+ * (Notification.channel: server/channels/*). `engine` (the system itself) is not shown.
+ */
+export const CHANNEL_LABELS: Record<string, string> = {
+  link: '链接',
+  api: '接口',
+  miniprogram: '小程序',
+  wecom: '企业微信',
+  dingtalk: '钉钉',
+  wechat: '微信群',
+  wecom_robot: '企业微信群',
+  wecom_app: '企业微信',
+  dingtalk_robot: '钉钉群',
+  dingtalk_app: '钉钉',
+  wechat_bot: '微信群',
+  wechat_subscribe: '小程序订阅消息',
+  outbox: '本地发件箱',
+  engine: '系统',
+};
+
 // ───────────────────────────── binding and QR labels ─────────────────────────────
 
 /** The one-time binding code an admin or the alert link page gives: exactly 6 digits. */

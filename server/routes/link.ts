@@ -6,6 +6,8 @@
  * POST /l/:token/ack      form post → 303 back to the page
  * POST /l/:token/handle   form field `note` (required)
  * POST /l/:token/clear    form field `reason` (required; role allowed to clear)
+ * A note or reason follows the one text rule (cleanText, ≤ NOTE_MAX characters): an over-long or
+ * repeated field is refused with a message on the page, never cut short or joined.
  *
  * The action is taken as the link's recipient, recorded with channel "link" and the id of the
  * notification that carried the link. An expired link gets 410 with a plain explanation.
@@ -20,10 +22,10 @@ import type { Context } from 'koa';
 import type { AppDeps } from '../app';
 import { AppError } from '../errors';
 import { esc, page } from '../views/html';
-import { ALERT_EVENT_LABELS } from '../../miniprogram/shared/contract';
+import { ALERT_EVENT_LABELS, CHANNEL_LABELS, cleanText, NOTE_MAX } from '../../miniprogram/shared/contract';
 import { LinkError, type LinkClaims } from '../services/links';
 import { acknowledgeAlert, clearAlertByHand, getAlertView, handleAlert, loadActor, type Actor } from '../services/alert-actions';
-import { CLEAR_ROLES, DENIALS } from '../domain/alert-permissions';
+import { acknowledgedByNow, CLEAR_ROLES, DENIALS } from '../domain/alert-permissions';
 import { alertCode, detailLines, formatLocal, type AlertDetail } from '../domain/render';
 import { ALERT_KIND_NAMES, type AlertKind } from '../domain/escalation';
 import { issueBindingCode } from '../services/identity';
@@ -33,6 +35,11 @@ const DONE: Record<string, string> = { ack: '已确认，暂停提醒。', handl
 const ERRORS: Record<string, string> = {
   note_required: '请填写处置说明',
   reason_required: '请填写销警原因',
+  note_too_long: `处置说明不能超过 ${NOTE_MAX} 个字，请删减后重新提交`,
+  reason_too_long: `销警原因不能超过 ${NOTE_MAX} 个字，请删减后重新提交`,
+  note_invalid: '处置说明含有无法保存的字符（如控制字符），请重新填写',
+  reason_invalid: '销警原因含有无法保存的字符（如控制字符），请重新填写',
+  field_repeated: '表单中同一项出现了多次，请刷新页面后重新提交',
   alert_cleared: '此预警已销警',
   not_found: '预警不存在',
   verify_failed: '手机号后四位不正确',
@@ -45,6 +52,31 @@ const VERIFY_INPUT =
   '<input name="verify" inputmode="numeric" autocomplete="off" maxlength="4" pattern="[0-9]{4}" required placeholder="本人手机号后四位（此链接发在群里）" style="width:100%;box-sizing:border-box;font-size:18px;padding:10px;margin:6px 0">';
 const revealCard = (base: string) => `<div class="card"><h2>绑定聊天账号</h2>
 <form method="post" action="${base}/reveal">${VERIFY_INPUT}<button class="secondary" type="submit">查看我的绑定码</button></form></div>`;
+
+/**
+ * One form field as a single string: absent → ''; a repeated field (`note=1&note=2`, which the form
+ * parser gives as an array) is refused rather than joined or guessed.
+ * @throws AppError 400 field_repeated
+ */
+function formField(body: Record<string, unknown>, name: string): string {
+  const v = body[name];
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw new AppError(400, 'field_repeated', `表单字段 ${name} 出现多次`, `form field "${name}" must be given once`);
+  return v;
+}
+
+/**
+ * A required note or reason of the form, by the one text rule (cleanText: trimmed, no control
+ * characters, at most NOTE_MAX characters) — refused with a message, never cut short.
+ * @throws AppError 400 <name>_required / <name>_too_long / <name>_invalid, field_repeated
+ */
+function formNote(body: Record<string, unknown>, name: 'note' | 'reason'): string {
+  const r = cleanText(formField(body, name), { max: NOTE_MAX, multiline: true });
+  const what = name === 'note' ? ['处置说明', 'note'] : ['销警原因', 'reason'];
+  if (!r.ok) throw new AppError(400, r.problem === 'too_long' ? `${name}_too_long` : `${name}_invalid`, `${what[0]}${r.zh}`, `${what[1]} ${r.en}`);
+  if (!r.value) throw new AppError(400, `${name}_required`, `请填写${what[0]}`, `a ${what[1]} is required`);
+  return r.value;
+}
 
 /** The key of an error for the page: a denial's reason, else the error code. */
 const errorKey = (e: AppError) => {
@@ -127,7 +159,7 @@ ${where.map((w) => `<div>${esc(w)}：<b class="bind-code">绑定 ${esc(code)}</b
     const key = `${deps.redisPrefix ?? 'dualprev'}:linkverify:${claims.alertId}:${actor.personId}`;
     const tries = Number((await deps.redis.get(key)) ?? 0);
     if (tries >= 5) throw new AppError(429, 'too_many_attempts', '尝试次数过多，请一小时后再试', 'too many attempts; try again in an hour');
-    const given = String(body.verify ?? '').replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0)).trim();
+    const given = formField(body, 'verify').replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0)).trim();
     if (given !== tail) {
       await deps.redis.multi().incr(key).expire(key, 3600).exec();
       throw new AppError(403, 'verify_failed', '手机号后四位不正确', 'the last four digits of your mobile number do not match');
@@ -152,15 +184,18 @@ ${where.map((w) => `<div>${esc(w)}：<b class="bind-code">绑定 ${esc(code)}</b
       const cleared = a.state === 'cleared';
       const verify = tail ? VERIFY_INPUT : '';
       const canClear = actor.roles.some((x) => (CLEAR_ROLES as readonly string[]).includes(x));
+      // once this person has confirmed (in the pause that runs now), 确认 again would change nothing
+      const ackedByMe = acknowledgedByNow(a, actor.personId, now);
+      const channelName = (c: string | null) => (c && c !== 'engine' ? ` <span class="muted">（${esc(CHANNEL_LABELS[c] ?? c)}）</span>` : '');
       const history = a.events
-        .map((e) => `<tr><td>${esc(formatLocal(e.at, tz))}</td><td>${esc(ALERT_EVENT_LABELS[e.type] ?? e.type)}${e.level ? ` 第${e.level}级` : ''}</td><td>${esc(e.actor?.name ?? '系统')}${e.channel && e.channel !== 'engine' ? ` <span class="muted">(${esc(e.channel)})</span>` : ''}${e.note ? `<div class="muted">${esc(e.note)}</div>` : ''}</td></tr>`)
+        .map((e) => `<tr><td>${esc(formatLocal(e.at, tz))}</td><td>${esc(ALERT_EVENT_LABELS[e.type] ?? e.type)}${e.level ? ` 第${e.level}级` : ''}</td><td>${esc(e.actor?.name ?? '系统')}${channelName(e.channel)}${e.note ? `<div class="muted">${esc(e.note)}</div>` : ''}</td></tr>`)
         .join('');
       const actions = cleared
         ? `<div class="card ok">此预警已销警（${esc(formatLocal(a.clearedAt!, tz))}）：${esc(a.clearReason ?? '')}</div>`
         : `<div class="card">
-<form method="post" action="${base}/ack">${verify}<button type="submit">确认</button></form>
-<form method="post" action="${base}/handle">${verify}<textarea name="note" maxlength="1000" placeholder="处置说明（必填），如：已安排仪表工更换液位计" required></textarea><button class="secondary" type="submit">处置</button></form>
-${canClear ? `<form method="post" action="${base}/clear">${verify}<textarea name="reason" maxlength="1000" placeholder="销警原因（必填）" required></textarea><button class="secondary" style="background:#646a73" type="submit">销警</button></form>` : ''}
+${ackedByMe ? `<div class="ok">您已确认，暂停提醒至 ${esc(formatLocal(a.ackUntil!, tz))}。如在处理，请填写处置说明。</div>` : `<form method="post" action="${base}/ack">${verify}<button type="submit">确认</button></form>`}
+<form method="post" action="${base}/handle">${verify}<textarea name="note" maxlength="${NOTE_MAX}" placeholder="处置说明（必填），如：已安排仪表工更换液位计" required></textarea><button class="secondary" type="submit">处置</button></form>
+${canClear ? `<form method="post" action="${base}/clear">${verify}<textarea name="reason" maxlength="${NOTE_MAX}" placeholder="销警原因（必填）" required></textarea><button class="secondary" style="background:#646a73" type="submit">销警</button></form>` : ''}
 </div>`;
       ctx.type = 'html';
       ctx.body = page(
@@ -218,7 +253,7 @@ ${binding}
 
   const ctxOf = (c: LinkClaims) => ({ channel: 'link', notificationId: c.notificationId });
   act('ack', 'ack', (actor, c) => acknowledgeAlert(deps.prisma, deps.clock, actor, c.alertId, ctxOf(c)));
-  act('handle', 'handle', (actor, c, body) => handleAlert(deps.prisma, deps.clock, actor, c.alertId, ctxOf(c), String(body.note ?? '')));
-  act('clear', 'clear', (actor, c, body) => clearAlertByHand(deps.prisma, deps.clock, actor, c.alertId, ctxOf(c), String(body.reason ?? '')));
+  act('handle', 'handle', (actor, c, body) => handleAlert(deps.prisma, deps.clock, actor, c.alertId, ctxOf(c), formNote(body, 'note')));
+  act('clear', 'clear', (actor, c, body) => clearAlertByHand(deps.prisma, deps.clock, actor, c.alertId, ctxOf(c), formNote(body, 'reason')));
   return r;
 }

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../app';
 import { AppError } from '../errors';
 import { esc, page } from '../views/html';
-import { ALERT_EVENT_LABELS } from '../../miniprogram/shared/contract';
+import { ALERT_EVENT_LABELS, CHANNEL_LABELS } from '../../miniprogram/shared/contract';
 import { idText, intText } from '../domain/inputs';
 import { alertCode, formatLocal } from '../domain/render';
 import { ALERT_KIND_NAMES, type AlertKind } from '../domain/escalation';
@@ -127,7 +127,7 @@ ${n.lastError ? `<div class="bad">${esc(n.lastError)}</div>` : ''}
     const a = await getAlertView(deps.prisma, id);
     const tz = (a.detail as { tz?: string }).tz ?? 'Asia/Shanghai';
     const events = a.events
-      .map((e) => `<tr><td>${esc(formatLocal(e.at, tz))}</td><td>${esc(ALERT_EVENT_LABELS[e.type] ?? e.type)}${e.level ? ` · 第${e.level}级` : ''}</td><td>${esc(e.actor?.name ?? '系统')}</td><td>${esc(e.channel ?? '')}</td><td>${esc(e.note ?? '')}</td></tr>`)
+      .map((e) => `<tr><td>${esc(formatLocal(e.at, tz))}</td><td>${esc(ALERT_EVENT_LABELS[e.type] ?? e.type)}${e.level ? ` · 第${e.level}级` : ''}</td><td>${esc(e.actor?.name ?? '系统')}</td><td>${esc(e.channel ? (CHANNEL_LABELS[e.channel] ?? e.channel) : '')}</td><td>${esc(e.note ?? '')}</td></tr>`)
       .join('');
     ctx.type = 'html';
     ctx.body = page(

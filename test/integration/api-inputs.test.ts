@@ -10,7 +10,9 @@
  *     nothing cut (an emoji note of 1000 characters is kept whole);
  *  4. three-lists codes: letters, digits, - _ . (API and Excel import, row-level Chinese errors);
  *  5. messages in Chinese and English, paths naming where the field was;
+ *  6. the link page: over-long, repeated or control-character notes refused with a message;
  *  7. `q=%` / `q=_` search literally;
+ *  9. the link page names channels in Chinese and hides 确认 from who has already confirmed.
  *
  * Demo plant at T0 after one cycle (see link-page.test.ts): the V-101B hazard_overdue alert went out
  * at level 3 to p16 胡婷, p06 刘洋, p05 陈志强, p03 郑丽, p01 周建国.
@@ -289,6 +291,58 @@ describe('5. validation messages: Chinese and English, every problem, where it w
     expect(res.body.details.find((d: { path: string }) => d.path === 'body.note').message).toContain('期望 string');
     const q = await bad(() => api(t).get('/alerts?level=x&state=closed&from=2026-13-01'), 'query.level', 'query.state', 'query.from');
     expect(q.body.details.find((d: { path: string }) => d.path === 'query.state').message).toMatch(HAN);
+  });
+});
+
+describe('6 and 9. the link page', () => {
+  const get = (path: string) => request(http).get(path);
+  const post = (path: string, form: string) => request(http).post(path).type('form').send(form);
+
+  it('a 1500-character note is refused with a message on the page, not cut to 1000 and stored', async () => {
+    const path = linkOf.get('p06')!;
+    const before = await dbState();
+    const res = await post(`${path}/handle`, `note=${encodeURIComponent('液'.repeat(1500))}`).expect(303);
+    expect(res.headers.location).toBe(`${path}?error=note_too_long`);
+    expect(await dbState()).toEqual(before);
+    const page = await get(res.headers.location).expect(200);
+    expect(page.text).toContain('<div class="card bad">处置说明不能超过 1000 个字，请删减后重新提交</div>');
+  });
+
+  it('repeated fields (note=1&note=2) are refused, not stored as "1,2"; control characters too', async () => {
+    const path = linkOf.get('p06')!;
+    const before = await dbState();
+    const twice = await post(`${path}/handle`, 'note=1&note=2').expect(303);
+    expect(twice.headers.location).toBe(`${path}?error=field_repeated`);
+    const nul = await post(`${path}/handle`, `note=${encodeURIComponent('已安排\u0000')}`).expect(303);
+    expect(nul.headers.location).toBe(`${path}?error=note_invalid`);
+    const reason = await post(`${linkOf.get('p03')!}/clear`, 'reason=a&reason=b').expect(303);
+    expect(reason.headers.location).toBe(`${linkOf.get('p03')!}?error=field_repeated`);
+    expect(await dbState()).toEqual(before);
+    expect((await get(twice.headers.location).expect(200)).text).toContain('表单中同一项出现了多次');
+  });
+
+  it('channels are named in Chinese in the history', async () => {
+    const path = linkOf.get('p06')!;
+    await post(`${path}/handle`, `note=${encodeURIComponent('已通知仪表工')}`).expect(303);
+    const html = (await get(path).expect(200)).text;
+    expect(html).toContain('刘洋 <span class="muted">（链接）</span>');
+    expect(html).toContain('胡婷 <span class="muted">（接口）</span>'); // the 处置 through the API above
+    expect(html).not.toMatch(/\((link|api)\)/);
+  });
+
+  it('确认 is hidden from who has confirmed while the pause runs (处置 stays), shown to others, and again after the pause', async () => {
+    const [p06, p03] = [linkOf.get('p06')!, linkOf.get('p03')!];
+    const ackForm = (path: string) => `<form method="post" action="${path}/ack">`;
+    expect((await get(p06).expect(200)).text).toContain(ackForm(p06));
+    await post(`${p06}/ack`, '').expect(303);
+    const mine = (await get(p06).expect(200)).text;
+    expect(mine).not.toContain(ackForm(p06));
+    expect(mine).toContain('您已确认，暂停提醒至');
+    expect(mine).toContain(`<form method="post" action="${p06}/handle">`);
+    expect((await get(p03).expect(200)).text).toContain(ackForm(p03));
+    // the pause (24 h) runs out: 确认 again
+    sys.clock.advance(25 * HOUR);
+    expect((await get(p06).expect(200)).text).toContain(ackForm(p06));
   });
 });
 

@@ -125,7 +125,7 @@ describe('acting from the page', () => {
     const page = await follow(res);
     expect(page.text).toContain('已确认，暂停提醒。');
     expect(page.text).toContain('已确认，暂停提醒至 2026-12-01 12:00');
-    expect(page.text).toMatch(/确认<\/td><td>胡婷 <span class="muted">\(link\)<\/span>/);
+    expect(page.text).toMatch(/确认<\/td><td>胡婷 <span class="muted">（链接）<\/span>/);
   });
 
   it('处置 with a note redirects 303 and records it (channel link, notification id, the note)', async () => {
