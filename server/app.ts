@@ -6,7 +6,8 @@
  * Cross-cutting middleware, outermost first:
  * 1. request id (`x-request-id` in/out) and a child logger per request (pino JSON logs)
  * 2. error shaping: AppError → `{ code, message, message_en }` with its status; zod errors → 400
- *    `invalid_input` with the issues; anything else → 500 `internal_error` (details only in the log)
+ *    `invalid_input` with the issues; anything else → 500 `internal_error` (details only in the log);
+ *    a method no route answers (TRACE, PROPFIND…) → 501 `not_implemented`
  * 3. body parser (JSON and HTML forms; 100 kB)
  */
 import Koa from 'koa';
@@ -47,7 +48,7 @@ export interface AppDeps {
   redisPrefix?: string;
   /** photo storage and upload limits (POST/GET /api/v1/files); without it those answer 503 */
   files?: FileDeps;
-  /** the DingTalk app robot (POST /dingtalk/callback); without it that route answers 503 */
+  /** the DingTalk app robot (POST /dingtalk/callback); without it that route answers 404 dingtalk_not_configured */
   dingtalk?: DingtalkRobot;
   /** the WeCom app callback (GET/POST /wecom/callback); without it that route answers 404 wecom_not_configured */
   wecom?: WecomCallback;
@@ -63,6 +64,9 @@ export interface AppState {
   requestId: string;
   log: Logger;
 }
+
+/** The methods some route may answer; anything else gets 501 not_implemented (JSON). */
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 export function createApp(deps: AppDeps): Koa<AppState> {
   const app = new Koa<AppState>({ proxy: true });
@@ -85,6 +89,13 @@ export function createApp(deps: AppDeps): Koa<AppState> {
 
   app.use(async (ctx, next) => {
     try {
+      // TRACE, PROPFIND, CONNECT…: no route answers them; say so in JSON before any parsing
+      if (!KNOWN_METHODS.has(ctx.method)) {
+        ctx.status = 501;
+        ctx.set('Allow', [...KNOWN_METHODS].join(', '));
+        ctx.body = { code: 'not_implemented', message: '不支持该请求方法', message_en: `method ${ctx.method} is not implemented` };
+        return;
+      }
       await next();
       // fix (tests): no route matched (or wrong method) → Koa's plain-text "Not Found" /
       // "Method Not Allowed"; answer in the same `{ code, message, message_en }` shape as every error

@@ -10,7 +10,8 @@
  *   separately (session webhook or OpenAPI, services/dingtalk-robot.ts), so the body says "no reply
  *   here" and DingTalk does not post anything twice.
  * - 401 `bad_signature` / `stale_timestamp` / `missing_signature`: nothing is read or changed.
- * - 503 `dingtalk_not_configured` when DINGTALK_APP_KEY/SECRET are not set.
+ * - 404 `dingtalk_not_configured` when DINGTALK_APP_KEY/SECRET are not set (like the WeCom callback:
+ *   the route does not exist here; a 503 would say "try again later").
  */
 import Router from '@koa/router';
 import type { AppDeps } from '../app';
@@ -26,7 +27,7 @@ export function dingtalkRoutes(deps: AppDeps): Router {
   const r = new Router();
   r.post('/dingtalk/callback', async (ctx) => {
     const robot = deps.dingtalk;
-    if (!robot) throw new AppError(503, 'dingtalk_not_configured', '未配置钉钉应用机器人', 'DingTalk app robot not configured (DINGTALK_APP_KEY/SECRET)');
+    if (!robot) throw new AppError(404, 'dingtalk_not_configured', '未配置钉钉应用机器人', 'DingTalk app robot not configured (DINGTALK_APP_KEY/SECRET)');
     const result = await robot.handleCallback({ timestamp: ctx.get('timestamp') || undefined, sign: ctx.get('sign') || undefined }, ctx.request.body);
     if (result.status === 'rejected') {
       const [zh, en] = REJECTIONS[result.reason] ?? ['请求无效', 'rejected'];

@@ -12,6 +12,7 @@
  *  5. messages in Chinese and English, paths naming where the field was;
  *  6. the link page: over-long, repeated or control-character notes refused with a message;
  *  7. `q=%` / `q=_` search literally;
+ *  8. TRACE / PROPFIND → 501 JSON; /dingtalk/callback without DingTalk → 404;
  *  9. the link page names channels in Chinese and hides 确认 from who has already confirmed.
  *
  * Demo plant at T0 after one cycle (see link-page.test.ts): the V-101B hazard_overdue alert went out
@@ -362,5 +363,26 @@ describe('7. list search q= is literal', () => {
     // hazards too: only V-101B has a % in its name (…偏差超过5%)
     const hz = (await api(t).get(`/hazards?q=${encodeURIComponent('%')}`).expect(200)).body.items as Array<{ id: number }>;
     expect(hz.map((h) => h.id)).toEqual([v101b.id]);
+  });
+});
+
+describe('8. methods nobody answers, and DingTalk not configured', () => {
+  it('TRACE and PROPFIND on any path → 501 not_implemented in JSON', async () => {
+    for (const [method, path] of [
+      ['trace', '/api/v1/alerts'],
+      ['trace', '/'],
+      ['propfind', '/api/v1/hazards/1'],
+      ['propfind', '/l/whatever'],
+    ] as const) {
+      const res = await request(http)[method](path);
+      expect({ method, path, status: res.status, code: res.body.code }).toEqual({ method, path, status: 501, code: 'not_implemented' });
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.body.message).toMatch(HAN);
+    }
+  });
+
+  it('/dingtalk/callback without a DingTalk app → 404 dingtalk_not_configured', async () => {
+    const res = await request(http).post('/dingtalk/callback').send({});
+    expect({ status: res.status, code: res.body.code }).toEqual({ status: 404, code: 'dingtalk_not_configured' });
   });
 });

@@ -343,7 +343,7 @@ describe('DingTalk app robot on the demo plant', () => {
     expect(await c.sys.rt.prisma.chatIdentity.count()).toBe(0);
   });
 
-  test('over-quota callbacks (errorCode 20001, no content), pictures, another corp’s robot; route without configuration → 503', async () => {
+  test('over-quota callbacks (errorCode 20001, no content), pictures, another corp’s robot; route without configuration → 404', async () => {
     c = await setup({ DINGTALK_CORP_ID: 'dingcorp0001' });
     const quota = c.fake.callback({ text: 'x', senderStaffId: 'dt0012' });
     const res = await post(c, { headers: quota.headers, body: { errorCode: 20001, errorMsg: 'over quota', msgId: 'q1' } });
@@ -358,9 +358,9 @@ describe('DingTalk app robot on the demo plant', () => {
     expect((await post(c, other)).status).toBe(200);
     expect(c.fake.sessionPosts).toHaveLength(1);
 
-    // the plain test system has no DingTalk app configured
+    // the plain test system has no DingTalk app configured: the route is not there (not "try later")
     const plain = await request(c.sys.app.callback()).post('/dingtalk/callback').set(quota.headers).send({});
-    expect(plain.status).toBe(503);
+    expect(plain.status).toBe(404);
     expect(plain.body.code).toBe('dingtalk_not_configured');
   });
 
