@@ -48,7 +48,7 @@ import { WECHAT_BOT_CHANNEL, WECHAT_GROUP_DESTINATION } from '../server/domain/r
 import { WechatBotChannel } from '../server/channels/wechat-bot';
 import { startWorker, type DeliveryDeps, type DeliveryJob } from '../server/jobs/delivery';
 import { handleChatText } from '../server/services/chat-commands';
-import { redeemBindingCode, resolveChatIdentity, type ResolvedPerson } from '../server/services/identity';
+import { bindingTriesGuard, redeemBindingCode, resolveChatIdentity, type ResolvedPerson } from '../server/services/identity';
 import { loadActor } from '../server/services/alert-actions';
 import { reportHazard } from '../server/services/hazards';
 import { fileTooLarge, storeUploads, type FileDeps } from '../server/services/files';
@@ -348,7 +348,7 @@ export class WechatBot {
       if (row && row.person.enterpriseId !== enterpriseId) return { reply: '绑定码无效或已过期，请在预警链接页面获取新的绑定码。', applied: false };
     }
     try {
-      const p = await redeemBindingCode(this.d.prisma, this.d.clock, { platform: 'wechat', externalId: talker.id, code, displayName: talker.name() || undefined });
+      const p = await redeemBindingCode(this.d.prisma, this.d.clock, { platform: 'wechat', externalId: talker.id, code, displayName: talker.name() || undefined }, bindingTriesGuard(this.d.redis, this.d.redisPrefix));
       return { reply: `绑定成功：您的微信已绑定到 ${p.name}。现在可以在群里 @我 回复指令（如：确认 A123），或发送照片后发送“隐患 描述”上报隐患。`, applied: true };
     } catch (e) {
       if (e instanceof AppError) return { reply: e.messageZh, applied: false };

@@ -189,7 +189,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
   const wechatLog = log.child({ channel: 'wechat' });
   const wechatApi = config.wechat ? new WechatApi({ appId: config.wechat.appId, secret: config.wechat.secret, apiBase: config.wechat.apiBase, redis, prefix: config.redisPrefix, log: wechatLog }) : undefined;
   const subscribe = config.wechat?.subscribe;
-  const miniprogram = wechatApi ? new MiniProgram({ prisma, clock, log: wechatLog, sessions, wechat: wechatApi, alertTemplateId: subscribe?.alertTemplateId }) : undefined;
+  const miniprogram = wechatApi ? new MiniProgram({ prisma, clock, log: wechatLog, sessions, wechat: wechatApi, alertTemplateId: subscribe?.alertTemplateId, redis, redisPrefix: config.redisPrefix }) : undefined;
   if (wechatApi && subscribe && !channels.has(WECHAT_SUBSCRIBE_CHANNEL)) {
     channels.set(WECHAT_SUBSCRIBE_CHANNEL, new WechatSubscribeChannel({ prisma, api: wechatApi, templateId: subscribe.alertTemplateId, fields: subscribe.fields, page: subscribe.page, state: subscribe.state, log: wechatLog }));
   }

@@ -32,7 +32,7 @@ import type { Logger } from '../logger';
 import type { DingtalkAppConfig } from '../config';
 import { AppError } from '../errors';
 import { handleChatText, type ChatOutcome } from './chat-commands';
-import { redeemBindingCode, resolveChatIdentity, type ResolvedPerson } from './identity';
+import { bindingTriesGuard, redeemBindingCode, resolveChatIdentity, type ResolvedPerson } from './identity';
 import type { DingtalkOpenApi, OpenApiResult } from './dingtalk-openapi';
 import { dingtalkSignature } from '../channels/dingtalk-robot';
 
@@ -313,7 +313,7 @@ export class DingtalkRobot {
       if (row && row.person.enterpriseId !== enterpriseId) return { reply: '绑定码无效或已过期，请在预警链接页面获取新的绑定码。', applied: false };
     }
     try {
-      const p = await redeemBindingCode(this.d.prisma, this.d.clock, { platform: 'dingtalk', externalId, code, displayName: displayName || undefined });
+      const p = await redeemBindingCode(this.d.prisma, this.d.clock, { platform: 'dingtalk', externalId, code, displayName: displayName || undefined }, bindingTriesGuard(this.d.redis, this.d.redisPrefix));
       return { reply: `绑定成功：您的钉钉账号已绑定到 ${p.name}。现在可以直接回复指令，如：确认 A123`, applied: true };
     } catch (e) {
       if (e instanceof AppError) return { reply: e.messageZh, applied: false };

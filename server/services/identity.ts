@@ -13,7 +13,9 @@
 import { randomInt } from 'node:crypto';
 import type { PrismaClient, Prisma } from '../db';
 import type { Clock } from '../clock';
-import { badRequest, conflict } from '../errors';
+import type { Redis } from 'ioredis';
+import { AppError, badRequest, conflict } from '../errors';
+import { createRedisThrottle, type Throttle } from '../channels/throttle';
 import { clipChars } from '../../miniprogram/shared/contract';
 
 type Db = PrismaClient | Prisma.TransactionClient;
@@ -69,18 +71,38 @@ export async function issueBindingCode(db: Db, clock: Clock, personId: number): 
 }
 
 /**
+ * Binding-code tries per chat contact (WeCom userid, DingTalk staffId, WeChat contact, mini-program
+ * openid) in any hour. A code has only 6 digits: without a limit one contact could walk the code
+ * space and bind itself to whoever holds a live code. A person binds once, so 10 is plenty.
+ */
+export const BINDING_TRIES_PER_HOUR = 10;
+
+/** The Redis-backed counter of binding-code tries, shared by every process (sliding hour). */
+export function bindingTriesGuard(redis: Redis, prefix: string): Throttle {
+  return createRedisThrottle(redis, { prefix: `${prefix}:bindtries`, limit: BINDING_TRIES_PER_HOUR, windowMs: 3600_000 });
+}
+
+/**
  * Binds a chat contact with a one-time code. Idempotent for the same contact and person.
  * @throws 400 binding_code_invalid (unknown, used or expired), 409 identity_taken (the contact is
- *   already bound to someone else)
+ *   already bound to someone else), 429 binding_tries_exceeded (BINDING_TRIES_PER_HOUR from this contact)
+ * @param tries bindingTriesGuard(redis, prefix): counts each well-formed try per contact
  */
 export async function redeemBindingCode(
   prisma: PrismaClient,
   clock: Clock,
   input: { platform: ChatPlatform; externalId: string; code: string; displayName?: string },
+  tries: Throttle,
 ): Promise<ResolvedPerson> {
   const now = clock.now();
   const code = input.code.replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0)).trim();
   if (!/^\d{6}$/.test(code)) throw badRequest('binding_code_invalid', '绑定码应为 6 位数字', 'a binding code has 6 digits');
+  // every well-formed try counts, right or wrong (a guesser learns nothing from the order)
+  const slot = await tries.reserve(`${input.platform}:${input.externalId}`);
+  if (!slot.ok) {
+    const min = Math.max(1, Math.ceil(slot.waitMs / 60_000));
+    throw new AppError(429, 'binding_tries_exceeded', `绑定码尝试次数过多，请 ${min} 分钟后再试`, `too many binding code tries from this account; retry in ${min} min`, { retryAfterMs: slot.waitMs });
+  }
   return prisma.$transaction(async (tx) => {
     const row = await tx.bindingCode.findFirst({ where: { code, usedAt: null, expiresAt: { gt: now } }, include: { person: { select: { id: true, enterpriseId: true, name: true, active: true } } } });
     if (!row || !row.person.active) throw badRequest('binding_code_invalid', '绑定码无效或已过期，请在预警链接页面获取新的绑定码', 'binding code unknown, used or expired');

@@ -26,7 +26,8 @@ import type { Clock } from '../clock';
 import type { Logger } from '../logger';
 import { AppError, badRequest, conflict } from '../errors';
 import type { Actor } from './alert-actions';
-import { redeemBindingCode, resolveChatIdentity, type ResolvedPerson } from './identity';
+import { bindingTriesGuard, redeemBindingCode, resolveChatIdentity, type ResolvedPerson } from './identity';
+import type { Redis } from 'ioredis';
 import type { SessionTokens } from './sessions';
 import { SessionError } from './sessions';
 import { WECHAT_CREDENTIAL_ERRORS, type WechatApi } from './wechat-api';
@@ -40,6 +41,10 @@ export interface MiniProgramOptions {
   wechat: WechatApi;
   /** the one-time subscribe template of alerts (config WECHAT_SUBSCRIBE_TEMPLATE_ALERT), when configured */
   alertTemplateId?: string;
+  /** binding-code tries per openid are counted here (identity.ts bindingTriesGuard) */
+  redis: Redis;
+  /** REDIS_PREFIX */
+  redisPrefix: string;
 }
 
 const unavailable = (detail: string) => new AppError(503, 'wechat_unavailable', '微信服务暂时不可用，请稍后重试', `WeChat is not available right now: ${detail}`);
@@ -112,7 +117,7 @@ export class MiniProgram {
     if (!input.phoneCode === !input.bindingCode) throw badRequest('invalid_input', '请提供手机号授权或绑定码（二选一）', 'exactly one of phoneCode and bindingCode');
     const already = await resolveChatIdentity(this.o.prisma, 'miniprogram', openid);
     if (already) return this.sessionFor(already.personId, openid);
-    const person = input.phoneCode ? await this.bindByPhone(openid, input.phoneCode) : await redeemBindingCode(this.o.prisma, this.o.clock, { platform: 'miniprogram', externalId: openid, code: input.bindingCode! });
+    const person = input.phoneCode ? await this.bindByPhone(openid, input.phoneCode) : await redeemBindingCode(this.o.prisma, this.o.clock, { platform: 'miniprogram', externalId: openid, code: input.bindingCode! }, bindingTriesGuard(this.o.redis, this.o.redisPrefix));
     this.o.log.info({ personId: person.personId, via: input.phoneCode ? 'phone' : 'binding_code' }, 'mini-program bound');
     return this.sessionFor(person.personId, openid);
   }

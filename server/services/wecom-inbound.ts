@@ -34,7 +34,7 @@ import { WECOM_APP_CHANNEL, WECOM_APP_TEXT_MAX_BYTES, WECOM_CARD_LIMITS, WECOM_R
 import type { LinkSigner } from './links';
 import type { WecomApi } from './wecom-token';
 import { acknowledgeAlert, loadActor } from './alert-actions';
-import { redeemBindingCode, resolveChatIdentity, type ResolvedPerson } from './identity';
+import { bindingTriesGuard, redeemBindingCode, resolveChatIdentity, type ResolvedPerson } from './identity';
 import { handleChatText } from './chat-commands';
 import { xmlText } from './wecom-crypto';
 
@@ -203,7 +203,7 @@ export class WecomInbound {
     if (!who) return this.misconfigured(from);
     const bind = async (bindCode: string) => {
       try {
-        const p = await redeemBindingCode(this.o.prisma, this.o.clock, { platform: 'wecom', externalId: from, code: bindCode });
+        const p = await redeemBindingCode(this.o.prisma, this.o.clock, { platform: 'wecom', externalId: from, code: bindCode }, bindingTriesGuard(this.o.redis, this.o.prefix));
         return { reply: `绑定成功：企业微信账号 ${from} 已关联 ${p.name}。现在可以在此回复“确认 A123”等指令，或点卡片上的按钮。`, applied: true };
       } catch (e) {
         if (e instanceof AppError) return { reply: e.messageZh, applied: false };

@@ -7,12 +7,17 @@ import { createTestDb, type TestDb } from '../helpers/db';
 import { loadDemoPlant, readDemoData } from '../../prisma/seed';
 import { ManualClock } from '../../server/clock';
 import { AppError } from '../../server/errors';
-import { BINDING_CODE_TTL_MS, issueBindingCode, redeemBindingCode, resolveChatIdentity } from '../../server/services/identity';
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import { BINDING_CODE_TTL_MS, BINDING_TRIES_PER_HOUR, bindingTriesGuard, issueBindingCode, redeemBindingCode, resolveChatIdentity } from '../../server/services/identity';
+import type { Throttle } from '../../server/channels/throttle';
 
 const T0 = new Date('2026-11-30T04:00:00.000Z');
 
 let db: TestDb;
 let clock: ManualClock;
+let redis: Redis;
+let tries: Throttle;
 let e1: number;
 
 const person = async (code: string, enterpriseId = e1) => (await db.prisma.person.findUniqueOrThrow({ where: { enterpriseId_code: { enterpriseId, code } }, select: { id: true } })).id;
@@ -28,14 +33,17 @@ async function refusal(p: Promise<unknown>): Promise<{ status: number; code: str
 }
 
 beforeAll(async () => {
+  redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   db = await createTestDb();
   e1 = (await loadDemoPlant(db.prisma, { now: T0, regulator: false })).enterpriseId;
 });
 afterAll(async () => {
   await db?.drop();
+  redis?.disconnect();
 });
 beforeEach(async () => {
   clock = new ManualClock(T0.getTime());
+  tries = bindingTriesGuard(redis, `dualprev-t-identity-${randomUUID()}`); // a fresh hour of tries per test
   await db.prisma.chatIdentity.deleteMany();
   await db.prisma.bindingCode.deleteMany();
   await db.prisma.person.updateMany({ data: { active: true } });
@@ -66,7 +74,7 @@ test('binding: a code issued once (reused while fresh), redeemed from a chat →
 
   // full-width digits as typed on a Chinese keyboard
   const fw = a.code.replace(/\d/g, (d) => String.fromCharCode(d.charCodeAt(0) + 0xfee0));
-  const r = await redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_zhaoxj', code: fw, displayName: '赵小军' });
+  const r = await redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_zhaoxj', code: fw, displayName: '赵小军' }, tries);
   expect(r).toEqual({ personId: p07, enterpriseId: e1, name: '赵小军' });
   const rows = await db.prisma.chatIdentity.findMany();
   expect(rows).toMatchObject([{ platform: 'wechat', externalId: 'wxid_zhaoxj', personId: p07, enterpriseId: e1, via: 'binding_code', displayName: '赵小军' }]);
@@ -81,46 +89,46 @@ test('binding: a code issued once (reused while fresh), redeemed from a chat →
   expect((await issueBindingCode(db.prisma, clock, p07)).code).not.toBe(a.code);
   // a second code for the same contact and person: accepted, no second row
   const b = await issueBindingCode(db.prisma, clock, p07);
-  await redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_zhaoxj', code: b.code });
+  await redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_zhaoxj', code: b.code }, tries);
   expect(await db.prisma.chatIdentity.count()).toBe(1);
 });
 
 test('a used code, an expired code, a malformed code bind nothing', async () => {
   const p08 = await person('p08');
   const { code } = await issueBindingCode(db.prisma, clock, p08);
-  await redeemBindingCode(db.prisma, clock, { platform: 'dingtalk', externalId: 'staff-a', code });
-  expect(await refusal(redeemBindingCode(db.prisma, clock, { platform: 'dingtalk', externalId: 'staff-b', code }))).toMatchObject({ status: 400, code: 'binding_code_invalid' });
+  await redeemBindingCode(db.prisma, clock, { platform: 'dingtalk', externalId: 'staff-a', code }, tries);
+  expect(await refusal(redeemBindingCode(db.prisma, clock, { platform: 'dingtalk', externalId: 'staff-b', code }, tries))).toMatchObject({ status: 400, code: 'binding_code_invalid' });
 
   const late = await issueBindingCode(db.prisma, clock, await person('p09'));
   clock.advance(BINDING_CODE_TTL_MS + 1);
-  expect(await refusal(redeemBindingCode(db.prisma, clock, { platform: 'dingtalk', externalId: 'staff-c', code: late.code }))).toMatchObject({ status: 400, code: 'binding_code_invalid' });
+  expect(await refusal(redeemBindingCode(db.prisma, clock, { platform: 'dingtalk', externalId: 'staff-c', code: late.code }, tries))).toMatchObject({ status: 400, code: 'binding_code_invalid' });
 
-  expect(await refusal(redeemBindingCode(db.prisma, clock, { platform: 'dingtalk', externalId: 'staff-c', code: '12345' }))).toMatchObject({ status: 400, code: 'binding_code_invalid', zh: '绑定码应为 6 位数字' });
+  expect(await refusal(redeemBindingCode(db.prisma, clock, { platform: 'dingtalk', externalId: 'staff-c', code: '12345' }, tries))).toMatchObject({ status: 400, code: 'binding_code_invalid', zh: '绑定码应为 6 位数字' });
   expect(await db.prisma.chatIdentity.findMany({ select: { externalId: true } })).toEqual([{ externalId: 'staff-a' }]);
 });
 
 test('an identity bound to one person cannot be taken by another; the other person’s code stays unused', async () => {
   const p07 = await person('p07');
   const p08 = await person('p08');
-  await redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_shared', code: (await issueBindingCode(db.prisma, clock, p07)).code });
+  await redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_shared', code: (await issueBindingCode(db.prisma, clock, p07)).code }, tries);
   const theirs = await issueBindingCode(db.prisma, clock, p08);
-  expect(await refusal(redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_shared', code: theirs.code }))).toMatchObject({ status: 409, code: 'identity_taken' });
+  expect(await refusal(redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_shared', code: theirs.code }, tries))).toMatchObject({ status: 409, code: 'identity_taken' });
   expect(await resolveChatIdentity(db.prisma, 'wechat', 'wxid_shared')).toMatchObject({ personId: p07 });
   // rolled back: p08 can still use the code from his own account
   expect((await db.prisma.bindingCode.findFirstOrThrow({ where: { code: theirs.code } })).usedAt).toBeNull();
-  await redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_sunming', code: theirs.code });
+  await redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_sunming', code: theirs.code }, tries);
   expect(await resolveChatIdentity(db.prisma, 'wechat', 'wxid_sunming')).toMatchObject({ personId: p08 });
 });
 
 test('an inactive person: neither the directory id nor a binding resolves, and their codes do not bind', async () => {
   const p11 = await person('p11');
-  await redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_zw', code: (await issueBindingCode(db.prisma, clock, p11)).code });
+  await redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_zw', code: (await issueBindingCode(db.prisma, clock, p11)).code }, tries);
   const pending = await issueBindingCode(db.prisma, clock, p11);
   await db.prisma.person.update({ where: { id: p11 }, data: { active: false } });
   expect(await resolveChatIdentity(db.prisma, 'dingtalk', 'dt0011')).toBeNull();
   expect(await resolveChatIdentity(db.prisma, 'wecom', 'ZhangWei')).toBeNull();
   expect(await resolveChatIdentity(db.prisma, 'wechat', 'wxid_zw')).toBeNull();
-  expect(await refusal(redeemBindingCode(db.prisma, clock, { platform: 'dingtalk', externalId: 'staff-zw', code: pending.code }))).toMatchObject({ status: 400, code: 'binding_code_invalid' });
+  expect(await refusal(redeemBindingCode(db.prisma, clock, { platform: 'dingtalk', externalId: 'staff-zw', code: pending.code }, tries))).toMatchObject({ status: 400, code: 'binding_code_invalid' });
   expect(await db.prisma.chatIdentity.count({ where: { externalId: 'staff-zw' } })).toBe(0);
 });
 
@@ -140,10 +148,28 @@ describe('two enterprises with the same directory ids', () => {
 
   test('a binding belongs to its person’s enterprise: not resolved under the other one', async () => {
     const p05e2 = await person('p05', e2);
-    await redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_czq', code: (await issueBindingCode(db.prisma, clock, p05e2)).code });
+    await redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_czq', code: (await issueBindingCode(db.prisma, clock, p05e2)).code }, tries);
     expect(await resolveChatIdentity(db.prisma, 'wechat', 'wxid_czq')).toMatchObject({ personId: p05e2, enterpriseId: e2 });
     expect(await resolveChatIdentity(db.prisma, 'wechat', 'wxid_czq', e2)).toMatchObject({ personId: p05e2 });
     expect(await resolveChatIdentity(db.prisma, 'wechat', 'wxid_czq', e1)).toBeNull();
     expect((await db.prisma.chatIdentity.findFirstOrThrow({ where: { externalId: 'wxid_czq' } })).enterpriseId).toBe(e2);
   });
+});
+
+// 6 digits are 10^6 codes: one contact trying them all would sooner or later hit a live code and
+// become whoever it belongs to; each contact gets BINDING_TRIES_PER_HOUR tries, right or wrong
+test('binding-code guessing: the 11th try from one contact within the hour is refused (429) even with the right code; another contact is not held up', async () => {
+  const p07 = await person('p07');
+  const { code } = await issueBindingCode(db.prisma, clock, p07);
+  const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0');
+  for (let i = 0; i < BINDING_TRIES_PER_HOUR; i++) {
+    expect(await refusal(redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_guesser', code: wrong }, tries))).toMatchObject({ status: 400, code: 'binding_code_invalid' });
+  }
+  const r = await refusal(redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_guesser', code }, tries));
+  expect(r).toMatchObject({ status: 429, code: 'binding_tries_exceeded' });
+  expect(r.zh).toMatch(/请 \d+ 分钟后再试/);
+  expect(await db.prisma.chatIdentity.count()).toBe(0);
+  expect((await db.prisma.bindingCode.findFirstOrThrow({ where: { code } })).usedAt).toBeNull();
+  // another contact is not held up by the guesser
+  expect(await redeemBindingCode(db.prisma, clock, { platform: 'wechat', externalId: 'wxid_zhaoxj', code }, tries)).toMatchObject({ personId: p07 });
 });
