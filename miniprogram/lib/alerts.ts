@@ -3,7 +3,7 @@
  * 销警 (clear by hand, with a reason). 销警 is offered only to the roles the server lets clear
  * (shared/contract.ts CLEAR_ROLES — the same list server/domain/alert-permissions.ts enforces).
  */
-import { ALERT_EVENT_LABELS, CHANNEL_LABELS, cleanText, mayClearAlerts, NOTE_MAX, type AlertItem, type AlertView, type Page } from '../shared/contract';
+import { acknowledgedByNow, ALERT_EVENT_LABELS, CHANNEL_LABELS, cleanText, mayClearAlerts, NOTE_MAX, type AlertItem, type AlertView, type Page } from '../shared/contract';
 import { ApiError, get, post } from './api';
 import { formatTime } from './format';
 
@@ -54,7 +54,12 @@ export interface AlertPageView {
   clearReason: string;
 }
 
-export function alertPageView(a: AlertView, roles: readonly string[]): AlertPageView {
+/**
+ * The alert page's view for `viewer`: 确认 is offered unless the alert is cleared or the viewer has
+ * confirmed it in the pause running now (the link page's rule, shared/contract.ts acknowledgedByNow);
+ * 销警 only for roles that may clear.
+ */
+export function alertPageView(a: AlertView, viewer: { id: number; roles: readonly string[] }, now: Date = new Date()): AlertPageView {
   const open = a.state !== 'cleared';
   return {
     id: a.id,
@@ -70,17 +75,17 @@ export function alertPageView(a: AlertView, roles: readonly string[]): AlertPage
       at: formatTime(e.at),
       note: e.note ?? '',
     })),
-    canAck: a.state === 'open',
+    canAck: open && !acknowledgedByNow({ state: a.state, ackUntil: a.ackUntil, events: a.events.map((e) => ({ type: e.type, actorId: e.actor?.id ?? null })) }, viewer.id, now),
     canHandle: open,
-    canClear: open && mayClearAlerts(roles),
+    canClear: open && mayClearAlerts(viewer.roles),
     hazardId: a.subjectType === 'hazard' ? a.subjectId : null,
     handleNote: a.handleNote ?? '',
     clearReason: a.clearReason ?? '',
   };
 }
 
-export async function loadAlert(id: number, roles: readonly string[]): Promise<AlertPageView> {
-  return alertPageView(await get<AlertView>(`/alerts/${id}`), roles);
+export async function loadAlert(id: number, viewer: { id: number; roles: readonly string[] }): Promise<AlertPageView> {
+  return alertPageView(await get<AlertView>(`/alerts/${id}`), viewer);
 }
 
 function need(text: string, what: string): string {

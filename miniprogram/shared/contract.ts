@@ -459,6 +459,28 @@ export interface HazardStepResponse {
   [more: string]: unknown;
 }
 
+/**
+ * Whether `personId` has acknowledged (确认) the alert in the pause that runs now: the alert is
+ * acknowledged until after `now`, and their 'acknowledged' event comes after the last time the
+ * alert went back to reminding ('resumed'). The link page and the mini-program then no longer offer
+ * them 确认 (处置 stays); someone else's 确认 does not hide it. A pause that has run out offers
+ * 确认 again, even before the engine records 'resumed'.
+ * @param a ackUntil as a Date (server) or an ISO string (API answer); events oldest first
+ */
+export function acknowledgedByNow(
+  a: { state: string; ackUntil: Date | string | null; events: ReadonlyArray<{ type: string; actorId: number | null }> },
+  personId: number,
+  now: Date,
+): boolean {
+  if (a.state !== 'acknowledged' || !a.ackUntil || new Date(a.ackUntil).getTime() <= now.getTime()) return false;
+  for (let i = a.events.length - 1; i >= 0; i--) {
+    const e = a.events[i];
+    if (e.type === 'resumed') return false;
+    if (e.type === 'acknowledged' && e.actorId === personId) return true;
+  }
+  return false;
+}
+
 /** GET /alerts item */
 export interface AlertItem {
   id: number;

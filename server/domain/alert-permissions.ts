@@ -45,23 +45,5 @@ export function alertActionDenied(action: AlertAction, a: ActorFacts): Denial | 
   return null;
 }
 
-/**
- * Whether `personId` has acknowledged (确认) the alert in the pause that runs now: the alert is
- * acknowledged until after `now`, and their 'acknowledged' event comes after the last time the
- * alert went back to reminding ('resumed'). The link page then no longer offers them 确认 (处置
- * stays). A pause that has run out offers 确认 again, even before the engine records 'resumed'.
- * @param events the alert's events, oldest first
- */
-export function acknowledgedByNow(
-  a: { state: string; ackUntil: Date | null; events: ReadonlyArray<{ type: string; actorId: number | null }> },
-  personId: number,
-  now: Date,
-): boolean {
-  if (a.state !== 'acknowledged' || !a.ackUntil || a.ackUntil <= now) return false;
-  for (let i = a.events.length - 1; i >= 0; i--) {
-    const e = a.events[i];
-    if (e.type === 'resumed') return false;
-    if (e.type === 'acknowledged' && e.actorId === personId) return true;
-  }
-  return false;
-}
+/** Whether a person has 确认'd the alert in the pause that runs now: one rule for the link page and the mini-program (shared/contract.ts). */
+export { acknowledgedByNow } from '../../miniprogram/shared/contract';

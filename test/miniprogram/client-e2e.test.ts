@@ -180,7 +180,7 @@ describe('mini-program client against the real server', () => {
     const home = await lib.home.loadHome(lib.session.loadSession()!.person);
     const row = home.alerts.find((a) => a.title.includes('罐顶法兰渗漏'));
     expect(row).toBeDefined();
-    const view = await lib.alerts.loadAlert(row!.id, me.roles);
+    const view = await lib.alerts.loadAlert(row!.id, me);
     expect(view).toMatchObject({ state: 'open', hazardId, canAck: true, canClear: true });
     expect(view.timeline.map((t) => t.label)).toContain('预警产生');
     alertId = row!.id;
@@ -188,7 +188,7 @@ describe('mini-program client against the real server', () => {
     expect(raw.body.kind).toBe('major_hazard');
 
     await lib.alerts.acknowledge(alertId, '已通知罐区停止装卸');
-    expect((await lib.alerts.loadAlert(alertId, me.roles)).stateText).toBe('已确认');
+    expect((await lib.alerts.loadAlert(alertId, me)).stateText).toBe('已确认');
   });
 
   test('he sets the 治理方案 and confirms the hazard (rectifier 胡婷, acceptor 刘洋) through the API', async () => {
@@ -228,7 +228,7 @@ describe('mini-program client against the real server', () => {
 
     use(p01);
     await sys.cycle();
-    const a = await lib.alerts.loadAlert(alertId, lib.session.loadSession()!.person.roles);
+    const a = await lib.alerts.loadAlert(alertId, lib.session.loadSession()!.person);
     expect(a).toMatchObject({ state: 'cleared', canClear: false, canAck: false, canHandle: false });
     expect(a.timeline.map((t) => t.label)).toEqual(expect.arrayContaining(['预警产生', '确认', '销警']));
 

@@ -528,10 +528,36 @@ describe('预警 (alerts) and one alert (alert)', () => {
     expect(w.navigateTo).toHaveBeenCalledWith({ url: '/pages/alert/alert?id=56' });
   });
 
+  // the link page's rule: only the viewer's own 确认 in the running pause hides the button
+  test('an alert another person has confirmed still offers 确认 to me; once the pause has run out, also to the one who confirmed', async () => {
+    login(P07);
+    const byOther = {
+      state: 'acknowledged',
+      ackUntil: new Date(Date.now() + 3600_000).toISOString(),
+      events: [...alertView().events, { id: 3, type: 'acknowledged', level: null, actor: { id: 6, name: '刘洋' }, channel: 'link', note: null, at: new Date().toISOString() }],
+    };
+    backend.on('GET', /^\/alerts\/55$/, () => ({ body: alertView(byOther) }));
+    const page = render('alert');
+    page.instance.onLoad({ id: '55' });
+    await settle();
+    expect(text(page, '#state')).toBe('已确认');
+    expect(page.querySelector('#ack')).toBeDefined();
+
+    const { alertPageView } = await import('../../miniprogram/lib/alerts');
+    const mine = alertView({ ...byOther, events: [...alertView().events, { ...byOther.events[2], actor: { id: P07.id, name: P07.name } }] }) as never;
+    expect(alertPageView(mine, P07).canAck).toBe(false);
+    expect(alertPageView(mine, P07, new Date(Date.now() + 2 * 3600_000)).canAck).toBe(true);
+  });
+
   test('a frontline person sees the timeline, 确认 and 处置 but no 销警; 确认 asks consent and posts ack; 处置 posts the note', async () => {
     login(P07);
-    let state = 'open';
-    backend.on('GET', /^\/alerts\/55$/, () => ({ body: alertView({ state }) })).on('POST', '/alerts/55/ack', () => ((state = 'acknowledged'), { body: { alertId: 55, state } })).on('POST', '/alerts/55/handle', { alertId: 55 });
+    let acked: object = {};
+    const ackedByP07 = () => ({
+      state: 'acknowledged',
+      ackUntil: new Date(Date.now() + 3600_000).toISOString(),
+      events: [...alertView().events, { id: 3, type: 'acknowledged', level: null, actor: { id: P07.id, name: P07.name }, channel: 'miniprogram', note: null, at: new Date().toISOString() }],
+    });
+    backend.on('GET', /^\/alerts\/55$/, () => ({ body: alertView(acked) })).on('POST', '/alerts/55/ack', () => ((acked = ackedByP07()), { body: { alertId: 55, state: 'acknowledged' } })).on('POST', '/alerts/55/handle', { alertId: 55 });
     const page = render('alert');
     page.instance.onLoad({ id: '55' });
     await settle();

@@ -20,7 +20,7 @@ Component({
       const s = requireSession();
       if (!s) return;
       try {
-        this.setData({ alert: await loadAlert(this.data.id, s.person.roles), error: '' });
+        this.setData({ alert: await loadAlert(this.data.id, s.person), error: '' });
       } catch (e) {
         this.setData({ error: errorText(e) });
       }
