@@ -130,7 +130,18 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     }
   });
 
-  app.use(bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '100kb', formLimit: '100kb' }));
+  // any failure reading the body is the client's: a body that is not what its Content-Encoding
+  // says (gzip/deflate that does not inflate: zlib's Z_DATA_ERROR) was a 500 (new-user test)
+  const parseBody = bodyParser({ enableTypes: ['json', 'form'], jsonLimit: '100kb', formLimit: '100kb' });
+  app.use(async (ctx, next) => {
+    try {
+      await parseBody(ctx, async () => undefined);
+    } catch (err) {
+      if ((err as { status?: number }).status) throw err;
+      throw new AppError(400, 'bad_body', '请求内容无法读取（压缩或编码格式有误）', `the request body cannot be read: ${(err as Error).message}`);
+    }
+    await next();
+  });
 
   for (const router of [healthRoutes(deps), outboxRoutes(deps), linkRoutes(deps), dingtalkRoutes(deps), wecomRoutes(deps), apiRoutes(deps)]) {
     app.use(router.routes());

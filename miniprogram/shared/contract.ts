@@ -61,7 +61,10 @@ const EDGE_INVISIBLE = /^[\s\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u20
  *   only those is blank (`value: ''` — the caller decides whether blank is allowed);
  * - control characters are refused: C0 (U+0000–U+001F; a NUL broke the Excel round trip), DEL and
  *   C1 (U+007F–U+009F) — except LF and TAB in multi-line text;
- * - a lone surrogate (not valid Unicode, cannot be stored as utf8mb4) is refused;
+ * - a lone surrogate (not valid Unicode, cannot be stored as utf8mb4) is refused, and so is U+FFFD,
+ *   what a body that was not valid UTF-8 decodes to (the bytes are lost: storing "��" is junk);
+ * - bidi embedding / override / isolate controls (U+202A–U+202E, U+2066–U+2069) inside the text are
+ *   refused: they make a note display differently from what it says ("Trojan Source");
  * - at most `max` characters, counted as code points after trimming.
  * @param o.max limit in characters (code points)
  * @param o.multiline whether LF and TAB are allowed (descriptions, notes), default false (names)
@@ -79,6 +82,10 @@ export function cleanText(raw: string, o: { max: number; multiline?: boolean }):
       return { ok: false, problem: 'bad_unicode', zh: '含有无效字符', en: 'contains invalid Unicode (a lone surrogate)' };
     }
     if (c >= 0xdc00 && c <= 0xdfff) return { ok: false, problem: 'bad_unicode', zh: '含有无效字符', en: 'contains invalid Unicode (a lone surrogate)' };
+    if (c === 0xfffd) return { ok: false, problem: 'bad_unicode', zh: '含有无法识别的字符（文字编码有误，请用 UTF-8）', en: 'contains U+FFFD: the text was not valid UTF-8' };
+    if ((c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) {
+      return { ok: false, problem: 'bad_unicode', zh: '含有文字方向控制符', en: `contains a bidi control character (U+${c.toString(16).toUpperCase()})` };
+    }
     const allowed = o.multiline && (c === 0x0a || c === 0x09);
     if (!allowed && (c < 0x20 || (c >= 0x7f && c <= 0x9f))) {
       const what = c === 0x0a || c === 0x09 ? { zh: '不能包含换行或制表符', en: 'must be one line (no line breaks or tabs)' } : { zh: '含有控制字符', en: `contains a control character (U+${c.toString(16).toUpperCase().padStart(4, '0')})` };

@@ -230,6 +230,15 @@ describe('3. free text: one rule (cleanText)', () => {
     expect(step.comment).toBe(reason);
   });
 
+  it('a body that is not valid UTF-8 (stored as "��" before) and a right-to-left override → 400, nothing stored', async () => {
+    const t = await tok('p16');
+    const before = await sys.rt.prisma.alertEvent.count({ where: { alertId: v101b.alertId } });
+    const raw = Buffer.concat([Buffer.from('{"note":"'), Buffer.from([0xff, 0xfe]), Buffer.from(' abc"}')]);
+    await bad(() => api(t).post(`/alerts/${v101b.alertId}/handle`).set('content-type', 'application/json').send(raw), 'body.note');
+    await bad(() => api(t).post(`/alerts/${v101b.alertId}/handle`, { note: '压力正常\u202e常异' }), 'body.note');
+    expect(await sys.rt.prisma.alertEvent.count({ where: { alertId: v101b.alertId } })).toBe(before);
+  });
+
   it('a required note that is blank keeps the service’s own answer (note_required)', async () => {
     await refused(() => api(tokens.get('p16')!).post(`/alerts/${v101b.alertId}/handle`, { note: ' \u200b\ufeff ' }), 400, 'note_required');
   });
@@ -379,6 +388,26 @@ describe('8. methods nobody answers, and DingTalk not configured', () => {
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.body.message).toMatch(HAN);
     }
+  });
+
+  it('a body that does not match its Content-Encoding → 400 bad_body (was 500); a real gzip body is read', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const t = await tok('p16');
+    for (const enc of ['gzip', 'deflate']) {
+      const res = await api(t).post(`/alerts/${v101b.alertId}/ack`).set('content-type', 'application/json').set('content-encoding', enc).send('{"note":"abc"}');
+      expect({ enc, status: res.status, code: res.body.code }).toEqual({ enc, status: 400, code: 'bad_body' });
+      expect(res.body.message).toMatch(HAN);
+    }
+    const form = await request(http).post('/l/whatever/handle').set('content-type', 'application/x-www-form-urlencoded').set('content-encoding', 'gzip').send('note=x');
+    expect(form.status).toBe(400);
+    // (fetch: superagent re-encodes a Buffer body given with a JSON content type)
+    const { port } = http.address() as { port: number };
+    const ok = await fetch(`http://127.0.0.1:${port}/api/v1/alerts/${v101b.alertId}/ack`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync('{"note":"已知悉"}'),
+    });
+    expect(ok.status).toBe(200);
   });
 
   it('/dingtalk/callback without a DingTalk app → 404 dingtalk_not_configured', async () => {

@@ -129,6 +129,10 @@ describe('shared contract: one rule on both sides', () => {
     expect(c.cleanText('a\u0000b', { max: 10, multiline: true })).toMatchObject({ ok: false, problem: 'control_char' });
     expect(c.cleanText('a\u0085b', { max: 10 })).toMatchObject({ ok: false, problem: 'control_char' });
     expect(c.cleanText('a\ud800b', { max: 10 })).toMatchObject({ ok: false, problem: 'bad_unicode' });
+    // invalid UTF-8 in a body decodes to U+FFFD; a right-to-left override disguises what a note says
+    expect(c.cleanText('\ufffd\ufffd abc', { max: 10 })).toMatchObject({ ok: false, problem: 'bad_unicode' });
+    expect(c.cleanText('阀门\u202e常正', { max: 10 })).toMatchObject({ ok: false, problem: 'bad_unicode', zh: '含有文字方向控制符' });
+    expect(c.cleanText('a\u2067b', { max: 10 })).toMatchObject({ ok: false, problem: 'bad_unicode' });
     expect(c.cleanText('😀'.repeat(10), { max: 10 })).toMatchObject({ ok: true });
     expect(c.cleanText('😀'.repeat(11), { max: 10 })).toMatchObject({ ok: false, problem: 'too_long', zh: '不能超过 10 个字（现有 11 个）' });
     expect(c.clipChars('a' + '😀'.repeat(5), 4)).toBe('a😀😀😀');
