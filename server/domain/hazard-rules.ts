@@ -124,6 +124,33 @@ export function confirmProblem(c: { level: number; hasPlan: boolean; dangerManag
 /** After-photos a rectification must carry: at least one (the loop is closed on evidence). */
 export const MIN_AFTER_PHOTOS = 1;
 
+/** A stored photo as the after-photo rule needs it. */
+export interface PhotoFacts {
+  id: number;
+  /** of the stored (re-encoded) bytes: the same upload twice has the same hash */
+  sha256: string;
+  /** when it was uploaded */
+  createdAt: Date;
+}
+
+/**
+ * After-photos are evidence that the hazard was fixed, so the acceptor compares them with the
+ * before-photos (16号令: 隐患整改完成后验收). Refused: an after-photo that IS a before-photo (same id
+ * or same content) — it shows the hazard, not the fix; and one uploaded before `notBefore` — the
+ * report (it cannot show the fix of something not yet found), or for 即查即改 (report and fix in one
+ * request) the earliest before-photo. Who uploaded it is not checked: the person who did the work
+ * often is not the one who submits it.
+ */
+export function afterPhotoProblem(f: { before: readonly PhotoFacts[]; after: readonly PhotoFacts[]; notBefore: Date | null }): RuleViolation | null {
+  const beforeIds = new Set(f.before.map((p) => p.id));
+  const beforeHashes = new Set(f.before.map((p) => p.sha256));
+  const same = f.after.filter((p) => beforeIds.has(p.id) || beforeHashes.has(p.sha256));
+  if (same.length) return v('after_photo_is_before_photo', '整改后照片不能与隐患照片相同，请拍摄整改后的现场', `after-photos must show the fix, not repeat the hazard's photos (ids ${same.map((p) => p.id).join(', ')})`);
+  const early = f.notBefore ? f.after.filter((p) => p.createdAt < f.notBefore!) : [];
+  if (early.length) return v('after_photo_too_early', '整改后照片须在发现隐患之后拍摄上传', `after-photos must be uploaded after the hazard was reported / photographed (ids ${early.map((p) => p.id).join(', ')})`);
+  return null;
+}
+
 // ───────────────────────────── 治理方案 (重大隐患) ─────────────────────────────
 
 const required = (max: number) => text(max, { multiline: true });

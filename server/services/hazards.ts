@@ -19,6 +19,7 @@ import { AppError, badRequest, conflict, forbidden, notFound } from '../errors';
 import { HAZARD_STATE_NAMES, OPEN_HAZARD_STATES, nextHazardState, type HazardAction, type HazardState } from '../domain/hazard-state';
 import {
   acceptorDenied,
+  afterPhotoProblem,
   classificationProblem,
   hazardManagerDenied,
   confirmProblem,
@@ -667,7 +668,7 @@ export interface RectifyInput {
  * fix with at least one after-photo (decision: the loop closes on evidence — the acceptor compares
  * before and after). A second rectification after a send-back replaces the after-photos on the
  * hazard; every set stays on its logged step. Due-soon/overdue alerts stay open until acceptance.
- * @throws 400 measures_required / after_photo_required / too_many_photos, 403, 404 (hazard, file), 409
+ * @throws 400 measures_required / after_photo_required / too_many_photos / after_photo_* (afterPhotoProblem), 403, 404 (hazard, file), 409
  */
 export async function rectifyHazard(prisma: PrismaClient, clock: Clock, actor: Actor, hazardId: number, input: RectifyInput) {
   const h = await loadHazard(prisma, actor, hazardId);
@@ -679,6 +680,11 @@ export async function rectifyHazard(prisma: PrismaClient, clock: Clock, actor: A
   const now = clock.now();
   return prisma.$transaction(async (tx) => {
     await assertFilesUsable(tx, actor.enterpriseId, photos, { max: MAX_PHOTOS_PER_HAZARD });
+    await assertAfterPhotosAreEvidence(tx, actor.enterpriseId, {
+      beforeIds: Array.isArray(h.photos) ? (h.photos as number[]) : [],
+      afterIds: photos,
+      reportedAt: h.reportedAt,
+    });
     const to = await move(
       tx,
       h,
@@ -690,6 +696,26 @@ export async function rectifyHazard(prisma: PrismaClient, clock: Clock, actor: A
     );
     return { hazardId: h.id, state: to };
   });
+}
+
+/**
+ * The after-photo rule (domain/hazard-rules.ts afterPhotoProblem) on the stored files: not a
+ * before-photo, uploaded after the report (即查即改: not before the earliest before-photo). Call
+ * after assertFilesUsable.
+ * @throws 400 after_photo_is_before_photo / after_photo_too_early
+ */
+async function assertAfterPhotosAreEvidence(
+  tx: Prisma.TransactionClient,
+  enterpriseId: number,
+  f: { beforeIds: number[]; afterIds: number[]; reportedAt: Date | null },
+): Promise<void> {
+  const rows = await tx.storedFile.findMany({ where: { enterpriseId, id: { in: [...f.beforeIds, ...f.afterIds] } }, select: { id: true, sha256: true, createdAt: true } });
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const pick = (ids: number[]) => ids.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
+  const before = pick(f.beforeIds);
+  const earliestBefore = before.length ? new Date(Math.min(...before.map((p) => p.createdAt.getTime()))) : null;
+  const problem = afterPhotoProblem({ before, after: pick(f.afterIds), notBefore: f.reportedAt ?? earliestBefore });
+  if (problem) throw violation(problem);
 }
 
 /** @throws 403 forbidden (rule: acceptorDenied) */
@@ -752,7 +778,7 @@ export interface QuickFixInput extends ReportInput {
  * the after-photo. Logged as its steps — report, confirm (dangerManageType 0, the finder as
  * rectifier and acceptor, deadline today), rectify, accept — all at the same instant, so the loop
  * reads the same as any other hazard's. A 重大隐患 (level 1 or a criterion) can never be 即查即改.
- * @throws 400 major_no_quick_fix / after_photo_required / measures_required / report rules, 404 file_not_found
+ * @throws 400 major_no_quick_fix / after_photo_required / measures_required / after_photo_* (afterPhotoProblem) / report rules, 404 file_not_found
  */
 export async function quickFixHazard(prisma: PrismaClient, clock: Clock, actor: Actor, input: QuickFixInput) {
   const now = clock.now();
@@ -768,6 +794,7 @@ export async function quickFixHazard(prisma: PrismaClient, clock: Clock, actor: 
     prisma.$transaction(async (tx) => {
       await assertFilesUsable(tx, actor.enterpriseId, photos, { max: MAX_PHOTOS_PER_HAZARD });
       await assertFilesUsable(tx, actor.enterpriseId, after, { max: MAX_PHOTOS_PER_HAZARD });
+      await assertAfterPhotosAreEvidence(tx, actor.enterpriseId, { beforeIds: photos, afterIds: after, reportedAt: null });
       const code = await nextHazardCode(tx, actor.enterpriseId, tz, now);
       const me = actor.personId;
       const h = await tx.hazard.create({

@@ -11,7 +11,7 @@
  */
 import request from 'supertest';
 import { createTestSystem, T0, type TestSystem } from '../helpers/system';
-import { uploadPhotos } from '../helpers/photos';
+import { jpeg, uploadPhotos } from '../helpers/photos';
 
 
 let sys: TestSystem;
@@ -345,5 +345,40 @@ describe('the list', () => {
     const r = await as('r01'); // the demo seed's 园区监管员, reading the demo plant
     expect((await r.get('/api/v1/hazards').expect(200)).body.total).toBeGreaterThan(0);
     await refused(async () => r.post('/api/v1/hazards', base()), 403, 'forbidden');
+  });
+});
+
+// after-photos are the evidence an acceptor judges the fix by: the hazard's own photo, the same
+// picture uploaded again, or a picture older than the report proves nothing (new-user finding)
+describe('after-photos must be new evidence', () => {
+  const uploadSame = async (token: string, bytes: Buffer) => {
+    const res = await request(sys.app.callback()).post('/api/v1/files').set('authorization', `Bearer ${token}`).attach('files', bytes, { filename: 'same.jpg', contentType: 'image/jpeg' });
+    expect(res.status).toBe(201);
+    return res.body.items[0].id as number;
+  };
+
+  test('即查即改: the before-photo itself, or the same picture uploaded twice, as the after-photo → 400, nothing stored', async () => {
+    const t = await sys.token('p07');
+    const bytes = await jpeg();
+    const before = await uploadSame(t, bytes);
+    const again = await uploadSame(t, bytes);
+    const q = { name: '罐区巡检通道照明灯不亮', dangerSrc: 1, hazardDangerType: 3, riskUnitId: RU1, photos: [before], measures: '更换灯泡' };
+    const count = await sys.rt.prisma.hazard.count();
+    await refused(async () => (await as('p07')).post('/api/v1/hazards/quick-fix', { ...q, afterPhotos: [before] }), 400, 'after_photo_is_before_photo');
+    await refused(async () => (await as('p07')).post('/api/v1/hazards/quick-fix', { ...q, afterPhotos: [again] }), 400, 'after_photo_is_before_photo');
+    expect(await sys.rt.prisma.hazard.count()).toBe(count);
+  });
+
+  test('整改: the hazard\'s own photo, or a photo uploaded before the hazard was reported → 400; a new photo → 200', async () => {
+    const [old] = await uploadPhotos(sys, await sys.token('p06'));
+    sys.clock.advance(60_000);
+    const [before] = await uploadPhotos(sys, await sys.token('p07'));
+    const id = (await (await as('p07')).post('/api/v1/hazards', { ...base(), name: '罐区消防沙箱沙量不足', photos: [before] }).expect(201)).body.hazardId;
+    await (await as('p05')).post(`/api/v1/hazards/${id}/confirm`, { rectifierId: await sys.person('p06'), acceptorId: await sys.person('p05'), deadlineDate: '2026-12-04' }).expect(200);
+    await refused(async () => (await as('p06')).post(`/api/v1/hazards/${id}/rectify`, { measures: '补沙', afterPhotos: [before] }), 400, 'after_photo_is_before_photo');
+    await refused(async () => (await as('p06')).post(`/api/v1/hazards/${id}/rectify`, { measures: '补沙', afterPhotos: [old] }), 400, 'after_photo_too_early');
+    expect((await sys.rt.prisma.hazard.findUniqueOrThrow({ where: { id } })).state).toBe('rectifying');
+    const fresh = await uploadPhotos(sys, await sys.token('p06'));
+    await (await as('p06')).post(`/api/v1/hazards/${id}/rectify`, { measures: '补沙', afterPhotos: fresh }).expect(200);
   });
 });

@@ -3,6 +3,7 @@
  * major-criteria.ts, shutdown.ts, hazard-state.ts): tables of inputs → verdicts.
  */
 import {
+  afterPhotoProblem,
   acceptorDenied,
   classificationProblem,
   confirmProblem,
@@ -235,5 +236,23 @@ describe('hazard state machine: every action from every state', () => {
       'rectifying extension_reject': 'rectifying',
       'awaiting_acceptance extension_reject': 'awaiting_acceptance',
     });
+  });
+});
+
+describe('afterPhotoProblem (after-photos are new evidence)', () => {
+  const at = (iso: string) => new Date(iso);
+  const p = (id: number, sha256: string, createdAt: string) => ({ id, sha256, createdAt: at(createdAt) });
+  const before = [p(1, 'aa', '2026-11-30T01:00:00Z')];
+
+  test('a new picture after the report passes', () => {
+    expect(afterPhotoProblem({ before, after: [p(2, 'bb', '2026-11-30T03:00:00Z')], notBefore: at('2026-11-30T02:00:00Z') })).toBeNull();
+  });
+  test('the before-photo itself, or the same bytes under another id', () => {
+    expect(afterPhotoProblem({ before, after: [p(1, 'aa', '2026-11-30T01:00:00Z')], notBefore: null })?.code).toBe('after_photo_is_before_photo');
+    expect(afterPhotoProblem({ before, after: [p(9, 'aa', '2026-11-30T05:00:00Z')], notBefore: null })?.code).toBe('after_photo_is_before_photo');
+  });
+  test('uploaded before notBefore (the report, or for 即查即改 the earliest before-photo); the same instant is fine', () => {
+    expect(afterPhotoProblem({ before, after: [p(2, 'bb', '2026-11-30T01:59:59Z')], notBefore: at('2026-11-30T02:00:00Z') })?.code).toBe('after_photo_too_early');
+    expect(afterPhotoProblem({ before, after: [p(2, 'bb', '2026-11-30T02:00:00Z')], notBefore: at('2026-11-30T02:00:00Z') })).toBeNull();
   });
 });
