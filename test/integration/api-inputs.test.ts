@@ -410,6 +410,16 @@ describe('8. methods nobody answers, and DingTalk not configured', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('a JSON route given text/plain or a form → 415 unsupported_media_type (the body was ignored before); no body at all is fine', async () => {
+    const t = await tok('p16');
+    for (const [type, payload] of [['text/plain', '{"note":"x"}'], ['text/plain', 'hello'], ['application/x-www-form-urlencoded', 'note=x']]) {
+      const res = await api(t).post(`/alerts/${v101b.alertId}/handle`).set('content-type', type).send(payload);
+      expect({ type, status: res.status, code: res.body.code }).toEqual({ type, status: 415, code: 'unsupported_media_type' });
+      expect(res.body.message).toMatch(HAN);
+    }
+    await api(t).post(`/alerts/${v101b.alertId}/ack`).expect(200);
+  });
+
   it('/dingtalk/callback without a DingTalk app → 404 dingtalk_not_configured', async () => {
     const res = await request(http).post('/dingtalk/callback').send({});
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 404, code: 'dingtalk_not_configured' });

@@ -124,9 +124,15 @@ export function invalidInput(details: Array<{ path: string; message: string; mes
 
 /**
  * The route's params, query and body, each parsed with its schema; every problem of all three is
- * reported at once. @throws AppError 400 invalid_input
+ * reported at once. @throws AppError 400 invalid_input, 415 unsupported_media_type (a body that is not JSON)
  */
 function parseInputs<P, Q, B>(spec: RouteSpec<P, Q, B>, ctx: Context): { params: P; query: Q; body: B } {
+  // a JSON route given another type of body: the body parser left it unread, so without this the
+  // answer was "body.note: required" (or, with nothing required, a silent 200 ignoring the body)
+  const hasBody = Number(ctx.get('content-length') || 0) > 0 || ctx.get('transfer-encoding') !== '';
+  if (spec.body && hasBody && !ctx.request.is('application/json')) {
+    throw new AppError(415, 'unsupported_media_type', '请求内容须为 JSON（Content-Type: application/json）', `send the body as JSON (Content-Type: application/json), not ${ctx.get('content-type') || 'no type'}`);
+  }
   const details: ReturnType<typeof describeIssues> = [];
   const parse = <T>(where: InputPart, schema: ZodType<T> | undefined, value: unknown): T => {
     if (!schema) return (where === 'body' ? undefined : value) as T;
