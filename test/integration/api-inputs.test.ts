@@ -298,7 +298,11 @@ describe('5. validation messages: Chinese and English, every problem, where it w
     expect(res.body.message).toContain('body.note');
     expect(res.body.message_en).toContain('body.note');
     // zod's own issue in Chinese (its zh-CN locale), not the English text
-    expect(res.body.details.find((d: { path: string }) => d.path === 'body.note').message).toContain('期望 string');
+    expect(res.body.details.find((d: { path: string }) => d.path === 'body.note').message).toBe('应为文本');
+    // a missing field is 必填, a wrong type is named in Chinese (not "实际接收 undefined", "期望 int")
+    const e = await bad(async () => api(t).post('/hazards', { dangerSrc: 1.5, hazardDangerType: 1 }), 'body.name', 'body.dangerSrc');
+    expect(e.body.details.find((d: { path: string }) => d.path === 'body.name').message).toBe('必填');
+    expect(e.body.details.find((d: { path: string }) => d.path === 'body.dangerSrc').message).not.toMatch(/int|undefined/);
     const q = await bad(() => api(t).get('/alerts?level=x&state=closed&from=2026-13-01'), 'query.level', 'query.state', 'query.from');
     expect(q.body.details.find((d: { path: string }) => d.path === 'query.state').message).toMatch(HAN);
   });

@@ -91,7 +91,17 @@ export const isProtected = <P, Q, B>(r: RouteSpec<P, Q, B>): r is ProtectedRoute
 
 const enterpriseQuery = z.object({ enterpriseId: idText.optional() });
 
-const zhLocale = z.locales.zhCN().localeError;
+const zhBase = z.locales.zhCN().localeError;
+/** Type names zod's zh-CN locale leaves in English ("期望 int，实际接收 数字"). */
+const TYPE_ZH: Record<string, string> = { int: '整数', number: '数字', string: '文本', object: '对象（JSON {}）', array: '数组', boolean: '布尔值（true / false）', bigint: '整数', date: '日期' };
+/**
+ * zod's zh-CN messages, with the two a form user meets most said plainly: a missing field is 必填
+ * (not "实际接收 undefined"), a wrong type names the expected one in Chinese.
+ */
+const zhLocale = (issue: z.core.$ZodRawIssue): ReturnType<typeof zhBase> => {
+  if (issue.code === 'invalid_type') return issue.input === undefined ? '必填' : `应为${TYPE_ZH[issue.expected] ?? issue.expected}`;
+  return zhBase(issue);
+};
 export type InputPart = 'params' | 'query' | 'body';
 
 /**
@@ -106,7 +116,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], where?: Inpu
     const own = i.code === 'custom' ? (i.params as { zh?: unknown } | undefined)?.zh : undefined;
     const twin = zhIssues?.[n];
     const translated = twin && twin.code === i.code && twin.path.join('.') === i.path.join('.') && twin.message !== i.message ? twin.message : undefined;
-    const zh = typeof own === 'string' ? own : (translated ?? `${zhLocale(i as never) ?? '无效输入'}（${i.message}）`);
+    const zh = typeof own === 'string' ? own : (translated ?? `${zhBase(i as never) ?? "无效输入"}（${i.message}）`);
     return { path, message: zh, message_en: i.message };
   });
 }
