@@ -180,7 +180,7 @@ export async function storeUploads(
   }
 }
 
-/** Type, GPS, upright pixels without metadata, thumbnail. @throws AppError 415 / 422 */
+/** Type, GPS, upright pixels without metadata, thumbnail. @throws AppError 415 / 422, 413 image_too_large (pixels) */
 async function prepare(f: UploadInput): Promise<Prepared> {
   const originalName = f.originalName ? cleanName(f.originalName) : null;
   const mime = detectImageType(f.bytes);
@@ -193,7 +193,7 @@ async function prepare(f: UploadInput): Promise<Prepared> {
       { name: originalName, accepted: ['image/jpeg', 'image/png', 'image/webp', 'image/heic'] },
     );
   }
-  const decoded = await decodeWithSharp(f.bytes, mime);
+  const decoded = await decodeWithSharp(f.bytes, mime, originalName);
   if (decoded) return { ...decoded, originalName };
   if (mime === 'image/heic' || mime === 'image/heif') return { ...keepHeif(f.bytes, mime, originalName), originalName };
   throw unreadable(originalName);
@@ -208,7 +208,7 @@ function unreadable(name: string | null): AppError {
  * format without metadata (sharp strips EXIF/XMP/ICC unless told to keep them, converting to sRGB).
  * HEIC decodes only where libvips was built with an HEVC decoder; otherwise returns null.
  */
-async function decodeWithSharp(bytes: Buffer, mime: ImageMime): Promise<Omit<Prepared, 'originalName'> | null> {
+async function decodeWithSharp(bytes: Buffer, mime: ImageMime, name: string | null): Promise<Omit<Prepared, 'originalName'> | null> {
   const opts = { failOn: 'error' as const, limitInputPixels: MAX_INPUT_PIXELS };
   let meta: Metadata;
   let main: { data: Buffer; info: OutputInfo };
@@ -219,7 +219,12 @@ async function decodeWithSharp(bytes: Buffer, mime: ImageMime): Promise<Omit<Pre
     const out =
       mime === 'image/png' ? upright.png() : mime === 'image/webp' ? upright.webp({ quality: 90 }) : upright.jpeg({ quality: 90, chromaSubsampling: '4:4:4' });
     main = await out.toBuffer({ resolveWithObject: true });
-  } catch {
+  } catch (err) {
+    // a small file can declare a huge picture (20000×20000 PNG of 1 MB): say so, it is not damaged
+    if (/pixel limit/i.test((err as Error).message)) {
+      const mp = Math.floor(MAX_INPUT_PIXELS / 1e6);
+      throw new AppError(413, 'image_too_large', `图片${name ? `「${name}」` : ''}像素过大（最多约 ${mp} 百万像素），请缩小后再传`, `image${name ? ` "${name}"` : ''} has too many pixels (at most about ${mp} megapixels)`, { name, maxPixels: MAX_INPUT_PIXELS });
+    }
     return null;
   }
   const thumb = await sharp(main.data)

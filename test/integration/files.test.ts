@@ -175,6 +175,29 @@ describe('POST /api/v1/files: refused uploads store nothing', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  // a 1 KB file can declare a 20000×20000 picture: it is refused for its pixels, not called damaged
+  it('a PNG that declares 20000×20000 pixels → 413 image_too_large (it was 422 unreadable_image)', async () => {
+    const { crc32, deflateSync } = await import('node:zlib');
+    const chunk = (type: string, data: Buffer) => {
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(data.length);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32(Buffer.concat([Buffer.from(type), data])));
+      return Buffer.concat([len, Buffer.from(type), data, crc]);
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(20000, 0);
+    ihdr.writeUInt32BE(20000, 4);
+    ihdr[8] = 8; // 8 bits per channel
+    ihdr[9] = 2; // RGB
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
+    const before = await snapshot();
+    const res = await upload(p07, [{ bytes: png, name: 'huge.png' }]);
+    expectError(res, 413, 'image_too_large');
+    expect(res.body.message).toContain('像素过大');
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('a text file renamed .jpg → 415 unsupported_type', async () => {
     const before = await snapshot();
     const res = await upload(p07, [{ bytes: Buffer.from('巡检记录：一切正常\nthis is text, not a photo\n'), name: 'photo.jpg' }]);
