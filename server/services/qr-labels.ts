@@ -50,7 +50,9 @@ export interface LabelSheet {
 
 /**
  * The units to print for the actor's enterprise, in code order.
- * @param q.ids only these units (ids of other enterprises are ignored); q.riskObjectId only units of that object
+ * @param q.ids only these units; q.riskObjectId only units of that object
+ * @throws AppError 404 risk_unit_not_found (details.ids) when an asked-for id is not a unit of the
+ *   actor's enterprise — a sheet silently missing a label (or a blank page) would be printed as complete
  */
 export async function labelSheet(prisma: PrismaClient, actor: Actor, q: { ids?: number[]; riskObjectId?: number } = {}): Promise<LabelSheet> {
   const ent = await prisma.enterprise.findUniqueOrThrow({ where: { id: actor.enterpriseId }, select: { companyCode: true, name: true } });
@@ -65,6 +67,11 @@ export async function labelSheet(prisma: PrismaClient, actor: Actor, q: { ids?: 
     orderBy: [{ code: 'asc' }, { id: 'asc' }],
     take: MAX_LABELS,
   });
+  if (q.ids?.length) {
+    const have = new Set(rows.map((u) => u.id));
+    const missing = [...new Set(q.ids)].filter((id) => !have.has(id));
+    if (missing.length) throw new AppError(404, 'risk_unit_not_found', `风险单元不存在：${missing.join('、')}`, `no such risk unit: ${missing.join(', ')}`, { ids: missing });
+  }
   return {
     enterprise: ent,
     units: rows.map((u) => ({ id: u.id, code: u.code, name: u.name, riskObject: u.riskObject, department: u.department?.name ?? null, qrText: unitQrText(ent.companyCode, u.code) })),

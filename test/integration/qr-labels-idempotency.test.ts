@@ -53,6 +53,11 @@ describe('QR labels', () => {
     const one = await api().get(`/api/v1/lists/risk-units/labels.html?ids=${units[1].id}`).set('authorization', `Bearer ${token}`);
     expect(one.text.match(/<svg\b/g)).toHaveLength(1);
     expect(one.text).toContain(`data-unit-id="${units[1].id}"`);
+    // an id that is no unit of this plant: 404 naming it, not a sheet (or a blank PDF page) printed as complete
+    for (const ext of ['html', 'pdf']) {
+      const res = await api().get(`/api/v1/lists/risk-units/labels.${ext}?ids=${units[1].id},99999`).set('authorization', `Bearer ${token}`);
+      expect({ ext, status: res.status, code: res.body.code, ids: res.body.details?.ids }).toEqual({ ext, status: 404, code: 'risk_unit_not_found', ids: [99999] });
+    }
   });
 
   test('labels.pdf: a PDF (starts with %PDF) with the Chinese font embedded', async () => {
