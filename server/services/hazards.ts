@@ -469,12 +469,13 @@ export async function createHazardDraft(tx: Tx, d: DraftInput, now: Date): Promi
 /**
  * 上报草稿 (POST /hazards/:id/report): the draft's reporter (or an oversight role) reports it,
  * changing any field on the way; reportedAt becomes now (foundAt stays when it was found).
- * @throws 403 (not the draft's reporter), 404, 409 invalid_transition / state_changed, 400 as reportHazard
+ * @throws 404 (not found, or someone else's draft), 409 invalid_transition / state_changed, 400 as reportHazard
  */
 export async function reportDraft(prisma: PrismaClient, clock: Clock, actor: Actor, hazardId: number, input: Partial<ReportInput>) {
   const h = await loadHazard(prisma, actor, hazardId);
+  // someone else's draft does not exist for the actor, here as in GET and DELETE
+  if (h.state === 'draft' && h.reporterId !== actor.personId && !isOversight(actor.roles)) throw notFound('hazard', '隐患');
   assertCan(h.state, 'report');
-  if (h.reporterId !== actor.personId && !isOversight(actor.roles)) throw forbidden('只有草稿的填报人可以上报', 'only the person who drafted it may report this draft');
   const now = clock.now();
   const tz = h.enterprise.timezone;
   const merged: ReportInput = {
@@ -532,13 +533,14 @@ export async function rejectHazard(prisma: PrismaClient, clock: Clock, actor: Ac
  * is not in the loop (no national state, no statistics, no alerts of its own), so it is deleted with
  * its steps. The reading it came from keeps its record and its 异常读数 alert: discarding the draft
  * does not silence that alert (only handling, clearing or closing a reported hazard does).
- * @throws 403 (not the drafter), 404, 409 not_a_draft
+ * @throws 404 (not found, or someone else's draft), 409 not_a_draft (a reported hazard, for anyone who can see it)
  */
 export async function discardDraft(prisma: PrismaClient, actor: Actor, hazardId: number) {
   const h = await loadHazard(prisma, actor, hazardId);
+  // a reported hazard is visible to everyone of the plant: say why it cannot go (was 404 for others)
+  if (h.state !== 'draft') throw conflict('not_a_draft', '只有未上报的草稿可以删除', 'only a draft that was never reported can be discarded');
   // someone else's draft does not exist for the actor (drafts are visible to their author only)
   if (h.reporterId !== actor.personId && !isOversight(actor.roles)) throw notFound('hazard', '隐患');
-  if (h.state !== 'draft') throw conflict('not_a_draft', '只有未上报的草稿可以删除', 'only a draft that was never reported can be discarded');
   const { count } = await prisma.hazard.deleteMany({ where: { id: h.id, state: 'draft' } });
   if (count === 0) throw conflict('state_changed', '草稿已被上报或删除，请刷新', 'the draft was reported or discarded meanwhile');
   return { hazardId: h.id, deleted: true };

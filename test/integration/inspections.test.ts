@@ -116,8 +116,8 @@ describe('check records', () => {
     expect((await (await as('p07')).get('/api/v1/hazards?limit=200').expect(200)).body.items.map((i: { id: number }) => i.id)).not.toContain(draftId);
     expect((await (await as('p08')).get('/api/v1/hazards?state=draft').expect(200)).body.total).toBe(0);
     await (await as('p05')).get(`/api/v1/hazards/${draftId}`).expect(404);
-    // someone else may not report it
-    expectError(await (await as('p08')).post(`/api/v1/hazards/${draftId}/report`, {}), 403, 'forbidden');
+    // someone else may not report it: for them it does not exist, as in GET and DELETE
+    expectError(await (await as('p08')).post(`/api/v1/hazards/${draftId}/report`, {}), 404, 'not_found');
     await sys.cycle();
     expect(await sys.rt.prisma.alert.count({ where: { subjectType: 'hazard', subjectId: draftId } })).toBe(0);
 
@@ -302,6 +302,9 @@ describe('hazard drafts from a misread', () => {
     // a reported hazard is not a draft
     const reported = (await (await as('p07')).post('/api/v1/hazards', { name: '甲醇罐区呼吸阀结霜', dangerSrc: 1, hazardDangerType: 7 }).expect(201)).body.hazardId;
     expectError(await (await as('p07')).delete(`/api/v1/hazards/${reported}`), 409, 'not_a_draft');
+    // …for anyone of the plant, who can see it (it was 404 for them while GET answered 200)
+    await (await as('p08')).get(`/api/v1/hazards/${reported}`).expect(200);
+    expectError(await (await as('p08')).delete(`/api/v1/hazards/${reported}`), 409, 'not_a_draft');
   });
 
 });
