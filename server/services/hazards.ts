@@ -350,16 +350,22 @@ async function prepareReport(prisma: PrismaClient, actor: Actor, input: ReportIn
 /**
  * The report an earlier request with the same idempotency key made (the mini-program's offline
  * queue resends until it hears back), as that request answered it, with `duplicate: true`.
+ * @param same what identifies the report (name, photo ids): a key resent with another report is a
+ *   client bug, answered 409 rather than silently with the first report (the second would be lost)
  * @returns null when the key is new
- * @throws 409 client_request_id_reused (the key names another person's report)
+ * @throws 409 client_request_id_reused (the key names another person's report, or a different one)
  */
-async function reportedBefore(db: PrismaClient | Tx, actor: Actor, clientRequestId: string) {
+async function reportedBefore(db: PrismaClient | Tx, actor: Actor, clientRequestId: string, same: { name: string; photos: number[] }) {
   const h = await db.hazard.findUnique({
     where: { enterpriseId_clientRequestId: { enterpriseId: actor.enterpriseId, clientRequestId } },
-    select: { id: true, code: true, reporterId: true, dangerLevel: true, transitions: { where: { action: 'report' }, orderBy: { id: 'asc' }, take: 1, select: { data: true } } },
+    select: { id: true, code: true, name: true, photos: true, reporterId: true, dangerLevel: true, transitions: { where: { action: 'report' }, orderBy: { id: 'asc' }, take: 1, select: { data: true } } },
   });
   if (!h) return null;
   if (h.reporterId !== actor.personId) throw conflict('client_request_id_reused', '该请求编号已被他人使用，请重新提交', 'this clientRequestId belongs to another person\'s report; send a new one');
+  const storedPhotos = Array.isArray(h.photos) ? (h.photos as number[]) : [];
+  if (h.name !== same.name || storedPhotos.join() !== same.photos.join()) {
+    throw new AppError(409, 'client_request_id_reused', '该请求编号已用于另一条不同的上报，请用新的编号重新提交', `this clientRequestId was used for a different report (${h.code}); send this one with a new id`, { hazardId: h.id });
+  }
   const reported = (h.transitions[0]?.data as { dangerLevel?: unknown } | null)?.dangerLevel;
   return { hazardId: h.id, code: h.code, state: 'reported' as const, dangerLevel: typeof reported === 'number' ? reported : h.dangerLevel, duplicate: true as const };
 }
@@ -378,8 +384,9 @@ async function reportedBefore(db: PrismaClient | Tx, actor: Actor, clientRequest
  */
 export async function reportHazard(prisma: PrismaClient, clock: Clock, actor: Actor, input: ReportInput & { clientRequestId?: string }) {
   const key = input.clientRequestId?.trim() || null;
+  const same = { name: input.name.trim(), photos: input.photos ?? [] };
   if (key) {
-    const before = await reportedBefore(prisma, actor, key);
+    const before = await reportedBefore(prisma, actor, key, same);
     if (before) return before;
   }
   const now = clock.now();
@@ -390,7 +397,7 @@ export async function reportHazard(prisma: PrismaClient, clock: Clock, actor: Ac
       prisma.$transaction(async (tx) => {
         // each attempt is a new transaction: this read sees a racing request's committed row
         if (key) {
-          const before = await reportedBefore(tx, actor, key);
+          const before = await reportedBefore(tx, actor, key, same);
           if (before) return before;
         }
         await assertFilesUsable(tx, actor.enterpriseId, photos, { max: MAX_PHOTOS_PER_HAZARD });
@@ -404,7 +411,7 @@ export async function reportHazard(prisma: PrismaClient, clock: Clock, actor: Ac
     );
   } catch (e) {
     // retries exhausted by a pile of racing repeats: the winner's row answers
-    const before = key && retryable(e) ? await reportedBefore(prisma, actor, key) : null;
+    const before = key && retryable(e) ? await reportedBefore(prisma, actor, key, same) : null;
     if (before) return before;
     throw e;
   }

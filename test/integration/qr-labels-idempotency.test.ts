@@ -124,6 +124,11 @@ describe('idempotent reports (clientRequestId)', () => {
     const other = await report(id, '别人的上报', await sys.token('p08'));
     expect(other.status).toBe(409);
     expect(other.body.code).toBe('client_request_id_reused');
+    // the same person resending the key with a different report: 409, not the first report's answer
+    // (that would have told the phone its second report was stored)
+    const different = await report(id, '另一处：泵房地面油污');
+    expect({ status: different.status, code: different.body.code, hazardId: different.body.details?.hazardId }).toEqual({ status: 409, code: 'client_request_id_reused', hazardId: first.body.hazardId });
+    expect(await sys.rt.prisma.hazard.count({ where: { name: '另一处：泵房地面油污' } })).toBe(0);
   });
 
   test('POST /hazards: eight concurrent sends of one report → exactly one hazard, everyone gets it', async () => {
