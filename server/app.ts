@@ -13,6 +13,8 @@
 import Koa from 'koa';
 import { bodyParser } from '@koa/bodyparser';
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ZodError } from 'zod';
 import type { Redis } from 'ioredis';
 import type { PrismaClient } from './db';
@@ -148,4 +150,25 @@ export function createApp(deps: AppDeps): Koa<AppState> {
     app.use(router.allowedMethods());
   }
   return app;
+}
+
+/**
+ * The HTTP server's answer to a request Node rejects before Koa sees it (headers over 16 KB — a
+ * very long link or query —, a malformed request line): the same `{ code, message, message_en }`
+ * JSON as every error, instead of Node's bare 431 / 400 with an empty body.
+ * Use: `server.on('clientError', answerClientError)` (https://nodejs.org/api/http.html#event-clienterror).
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? 431 : 400;
+  const body = JSON.stringify(
+    tooLarge
+      ? { code: 'headers_too_large', message: '请求头过大（链接或参数过长）', message_en: 'request headers too large (a very long URL or header)' }
+      : { code: 'bad_request', message: '请求格式有误', message_en: 'malformed HTTP request' },
+  );
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -15,7 +15,7 @@ import type { Config } from './config';
 import { createPrisma, type PrismaClient } from './db';
 import { systemClock, type Clock } from './clock';
 import type { Logger } from './logger';
-import { createApp } from './app';
+import { answerClientError, createApp } from './app';
 import { createMetrics, type Metrics } from './metrics';
 import { LinkSigner } from './services/links';
 import { createStorage } from './services/storage';
@@ -331,6 +331,7 @@ export async function createRuntime(config: Config, log: Logger, opts: RuntimeOp
         await new Promise<void>((resolve, reject) => {
           server = app.listen(config.port, config.host, () => resolve());
           server.once('error', reject);
+          server.on('clientError', answerClientError);
         });
         if (dingtalk && config.dingtalk?.stream) {
           rt.dingtalkStream = new DingtalkStream({ config: config.dingtalk, robot: dingtalk, log: log.child({ channel: 'dingtalk-stream' }) });

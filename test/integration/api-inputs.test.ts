@@ -424,6 +424,23 @@ describe('8. methods nobody answers, and DingTalk not configured', () => {
     await api(t).post(`/alerts/${v101b.alertId}/ack`).expect(200);
   });
 
+  it('headers over Node\'s 16 KB (a huge ids= list or link) → 431 with the JSON error body (Node sent an empty one)', async () => {
+    const { answerClientError } = await import('../../server/app');
+    const server = sys.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    server.on('clientError', answerClientError); // as server/runtime.ts does (without it: 431, empty body)
+    try {
+      const { port } = server.address() as { port: number };
+      const ids = Array.from({ length: 5000 }, (_, i) => i + 1).join(',');
+      const res = await fetch(`http://127.0.0.1:${port}/api/v1/lists/risk-units/labels.pdf?ids=${ids}`);
+      expect(res.status).toBe(431);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await res.json()).toMatchObject({ code: 'headers_too_large', message: expect.stringMatching(HAN) });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('/dingtalk/callback without a DingTalk app → 404 dingtalk_not_configured', async () => {
     const res = await request(http).post('/dingtalk/callback').send({});
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 404, code: 'dingtalk_not_configured' });
