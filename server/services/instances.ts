@@ -89,6 +89,18 @@ export async function generateInstances(d: GenerateDeps): Promise<{ tasks: numbe
       }
     }
     if (rows.length) created += (await d.prisma.checkTaskInstance.createMany({ data: rows, skipDuplicates: true })).count;
+    // after a schedule change the new rule's window running now may start where a kept (old-rule)
+    // instance starts: (task, startAt) is unique, so the kept one holds the slot — and if it is
+    // shorter, the time up to the new window's end was covered by nothing (2 h → 3 h at 12:30: the
+    // kept 12–14 and the next new 15–18 left 14–15 unwatched). A kept instance still pending is
+    // stretched to the new window instead.
+    for (const r of rows) {
+      if (r.state !== 'pending' || new Date(r.startAt) > now || new Date(r.endAt) <= now) continue;
+      await d.prisma.checkTaskInstance.updateMany({
+        where: { checkTaskId: r.checkTaskId, startAt: r.startAt, state: 'pending', endAt: { lt: r.endAt }, records: { none: {} } },
+        data: { endAt: r.endAt, nextCheckAt: r.nextCheckAt },
+      });
+    }
     await d.prisma.checkTask.updateMany({ where: { id: { in: batch.map((t) => t.id) } }, data: { generatedUntil: until } });
     tasks += batch.length;
     if (batch.length < (d.batch ?? 200)) break;

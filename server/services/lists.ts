@@ -976,7 +976,8 @@ export const SCHEDULE_FIELDS = ['checkCycle', 'checkCycleUnit', 'taskStartTime',
  *    look-ahead) again under the new rule. Not earlier: a re-enabled task must not get back-dated
  *    (overdue) instances for the time it was off. A new-rule window already running at `now` is
  *    generated too (no gap in coverage); if it starts exactly where a kept instance starts, the
- *    kept one holds that slot ((task, startAt) is unique).
+ *    kept one holds that slot ((task, startAt) is unique) and, while still pending, is stretched
+ *    to the new window's end by the generator (else e.g. 8 h → 12 h at 00:30 left 08–12 uncovered).
  *  - disabled: its open task alerts are cleared (销警, reason 排查任务已停用 — the condition
  *    ended because the duty was withdrawn by `actorId`), and its running pending instances are
  *    handed to the engine's next tick (nextCheckAt = now), which stops watching them.

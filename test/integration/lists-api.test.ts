@@ -453,6 +453,27 @@ describe('check task schedule changes: only FUTURE instances are re-laid', () =>
     expect(future.every((i) => (i.startAt.getUTCHours() + 8) % 24 === 6 && hours(i) === 12)).toBe(true);
   });
 
+  // 8 h → 12 h at 00:30: the new rule's running window (00–12) starts where the kept 00–08 starts;
+  // the kept one held the slot, and 08–12 was watched by no instance at all
+  it('a longer cycle whose running window starts where a kept one starts: the kept one is stretched, no hour left uncovered', async () => {
+    const t2 = await idOf.ct('T2'); // every 8 h, 00:00–24:00
+    sys.clock.set(new Date('2026-12-02T00:30:00+08:00').getTime());
+    await sys.rt.generateOnce();
+    const now = sys.clock.now();
+    const kept = (await instancesOf('T2')).find((i) => i.startAt <= now && i.endAt > now)!;
+    expect([kept.startAt.toISOString(), hours(kept)]).toEqual(['2026-12-01T16:00:00.000Z', 8]); // 00:00–08:00 local
+
+    await api(admin).patch(`/lists/check-tasks/${t2}`, { checkCycle: 12 }).expect(200);
+    await sys.rt.generateOnce();
+    const stretched = await prisma().checkTaskInstance.findUniqueOrThrow({ where: { id: kept.id } });
+    expect(stretched.endAt.toISOString()).toBe('2026-12-02T04:00:00.000Z'); // 12:00 local, the new window's end
+    expect(stretched.state).toBe('pending');
+    // from the running window on, every moment is inside an instance
+    const from = (await instancesOf('T2')).filter((i) => i.endAt > now);
+    for (let k = 1; k < from.length; k++) expect(from[k].startAt.getTime()).toBeLessThanOrEqual(from[k - 1].endAt.getTime());
+    expect(from[1].startAt.toISOString()).toBe('2026-12-02T04:00:00.000Z');
+  });
+
   it('DELETE of a task with history disables it instead (its instances and records stay)', async () => {
     const t1 = await idOf.ct('T1');
     const count = (await instancesOf('T1')).filter((i) => i.startAt <= sys.clock.now()).length;
