@@ -37,6 +37,42 @@ export interface FetchedToken {
   lifetimeMs: number;
 }
 
+/** How one platform's token errors are told apart (WeCom gettoken, WeChat stable_token). */
+export interface TokenAnswerRules<E extends Error> {
+  /** e.g. 'gettoken', 'stable_token': the start of every error message */
+  endpoint: string;
+  /** errcodes that mean the credentials (secret, id, IP allow-list) are wrong: permanent, with what to fix */
+  credentialErrors: Readonly<Record<number, string>>;
+  /** errcodes that mean "too many calls": transient, retried after blockMs */
+  throttled: readonly number[];
+  blockMs: number;
+  /** the platform's error class */
+  fail: (message: string, errcode: number | undefined, permanent: boolean, retryAfterMs?: number) => E;
+  /** told once per credential error (logged: an operator must fix it) */
+  onCredentialError?: (errcode: number, meaning: string) => void;
+}
+
+/**
+ * Reads a Tencent token answer — WeCom `gettoken` and WeChat `stable_token` share the shape
+ * `{ errcode, errmsg, access_token, expires_in (s) }`: success is errcode 0 (or absent) with a
+ * token; expires_in defaults to 7200 s.
+ * @throws E (rules.fail): permanent for a credential error, with retryAfterMs when throttled
+ */
+export function readTokenAnswer<E extends Error>(json: Record<string, unknown>, rules: TokenAnswerRules<E>): { token: string; expiresIn: number } {
+  const errcode = typeof json.errcode === 'number' ? json.errcode : 0;
+  if (errcode === 0 && typeof json.access_token === 'string' && json.access_token) {
+    const expiresIn = typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in : 7200;
+    return { token: json.access_token, expiresIn };
+  }
+  const known = rules.credentialErrors[errcode];
+  if (known) {
+    rules.onCredentialError?.(errcode, known);
+    throw rules.fail(`${rules.endpoint}: ${known}`, errcode, true);
+  }
+  const throttled = rules.throttled.includes(errcode);
+  throw rules.fail(`${rules.endpoint}: errcode ${errcode}: ${String(json.errmsg ?? '')}`.slice(0, 300), errcode, false, throttled ? rules.blockMs : undefined);
+}
+
 export interface SharedTokenOptions {
   redis: Redis;
   /** the full Redis key of the cached token, e.g. `<REDIS_PREFIX>:wecom:token:<hash>`; the lock is `<key>:lock` */

@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 import { postRobotJson } from '../channels/wecom-robot';
-import { SharedToken } from './shared-token';
+import { readTokenAnswer, SharedToken } from './shared-token';
 
 /** Errcodes after which the token is refreshed and the call retried once. */
 export const WECHAT_TOKEN_ERRCODES: readonly number[] = [40001, 42001, 40014];
@@ -149,19 +149,14 @@ export class WechatApi {
       this.timeoutMs,
     );
     if (!r.ok) throw new WechatTokenError(`stable_token: ${r.error}`, undefined, false, r.retryAfterMs);
-    const json = r.json;
-    const errcode = typeof json.errcode === 'number' ? json.errcode : 0;
-    if (errcode === 0 && typeof json.access_token === 'string' && json.access_token) {
-      const expiresIn = typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in : 7200;
-      return { token: json.access_token, expiresIn };
-    }
-    const known = WECHAT_CREDENTIAL_ERRORS[errcode];
-    if (known) {
-      this.o.log?.error({ errcode, appId: this.o.appId }, `WeChat stable_token refused: ${known}`);
-      throw new WechatTokenError(`stable_token: ${known}`, errcode, true);
-    }
-    const throttled = errcode === 45009 || errcode === 45011;
-    throw new WechatTokenError(`stable_token: errcode ${errcode}: ${String(json.errmsg ?? '')}`.slice(0, 300), errcode, false, throttled ? WECHAT_FREQ_BLOCK_MS : undefined);
+    return readTokenAnswer(r.json, {
+      endpoint: 'stable_token',
+      credentialErrors: WECHAT_CREDENTIAL_ERRORS,
+      throttled: [45009, 45011],
+      blockMs: WECHAT_FREQ_BLOCK_MS,
+      fail: (...a) => new WechatTokenError(...a),
+      onCredentialError: (errcode, known) => this.o.log?.error({ errcode, appId: this.o.appId }, `WeChat stable_token refused: ${known}`),
+    });
   }
 
   /**

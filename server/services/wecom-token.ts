@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 import { postRobotJson } from '../channels/wecom-robot';
-import { SharedToken } from './shared-token';
+import { readTokenAnswer, SharedToken } from './shared-token';
 
 /** Token errors after which the token is refreshed and the call retried once (protocols.md §2.1). */
 export const WECOM_TOKEN_ERRCODES: readonly number[] = [40014, 42001, 41001];
@@ -123,18 +123,14 @@ export class WecomApi {
     } catch {
       throw new WecomTokenError(`gettoken: HTTP ${status}, not JSON: ${raw.slice(0, 200)}`, undefined, false);
     }
-    const errcode = typeof json.errcode === 'number' ? json.errcode : 0;
-    if (errcode === 0 && typeof json.access_token === 'string' && json.access_token) {
-      const expiresIn = typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in : 7200;
-      return { token: json.access_token, expiresIn };
-    }
-    const known = WECOM_CREDENTIAL_ERRORS[errcode];
-    if (known) {
-      this.o.log?.error({ errcode, corpId: this.o.corpId }, `WeCom gettoken refused: ${known}`);
-      throw new WecomTokenError(`gettoken: ${known}`, errcode, true);
-    }
-    const throttled = errcode === 45009 || errcode === 45033;
-    throw new WecomTokenError(`gettoken: errcode ${errcode}: ${String(json.errmsg ?? '')}`.slice(0, 300), errcode, false, throttled ? WECOM_API_FREQ_BLOCK_MS : undefined);
+    return readTokenAnswer(json, {
+      endpoint: 'gettoken',
+      credentialErrors: WECOM_CREDENTIAL_ERRORS,
+      throttled: [45009, 45033],
+      blockMs: WECOM_API_FREQ_BLOCK_MS,
+      fail: (...a) => new WecomTokenError(...a),
+      onCredentialError: (errcode, known) => this.o.log?.error({ errcode, corpId: this.o.corpId }, `WeCom gettoken refused: ${known}`),
+    });
   }
 
   /**
