@@ -135,15 +135,10 @@ export const post = <T>(path: string, body: unknown = {}, opts: RequestOptions =
  * @returns the stored file (its id goes into `photos` / `afterPhotos`)
  * @throws ApiError (413 file_too_large, 415 unsupported_type … as `rejected`)
  */
-export function uploadPhoto(filePath: string): Promise<UploadedFile> {
+export async function uploadPhoto(filePath: string): Promise<UploadedFile> {
+  // async: a missing session (headers throws) rejects like any other failure
+  const header = headers(true);
   return new Promise<UploadedFile>((resolve, reject) => {
-    let header: Record<string, string>;
-    try {
-      header = headers(true);
-    } catch (e) {
-      reject(e);
-      return;
-    }
     wxApi().uploadFile({
       url: url('/files'),
       filePath,
@@ -179,16 +174,10 @@ export function uploadPhoto(filePath: string): Promise<UploadedFile> {
  * @param thumb the 320 px thumbnail (when the file has one) instead of the original
  * @throws ApiError
  */
-export function downloadPhoto(photo: { id: number; thumbUrl?: string | null }, thumb = true): Promise<string> {
+export async function downloadPhoto(photo: { id: number; thumbUrl?: string | null }, thumb = true): Promise<string> {
   const fileUrl = url(`/files/${photo.id}${thumb && photo.thumbUrl ? '/thumb' : ''}`);
+  const header = headers(true);
   return new Promise<string>((resolve, reject) => {
-    let header: Record<string, string>;
-    try {
-      header = headers(true);
-    } catch (e) {
-      reject(e);
-      return;
-    }
     wxApi().downloadFile({
       url: fileUrl,
       header,
